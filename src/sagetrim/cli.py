@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
 from rich.console import Console
 
 from sagetrim import __version__
-from sagetrim.errors import SagetrimError
+from sagetrim.clikit import DefaultCommandGroup, FormatOption, split_csv
+from sagetrim.errors import SagetrimError, UsageError
+from sagetrim.report.output import Format, emit
 
 app = typer.Typer(
     name="sagetrim",
@@ -17,8 +21,22 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+prices_app = typer.Typer(
+    cls=DefaultCommandGroup,
+    help="The SageMaker price catalog: list prices, or refresh them from the AWS Price List API.",
+)
+app.add_typer(prices_app, name="prices")
+
+console = Console()
 err_console = Console(stderr=True)
+
+RegionOption = Annotated[
+    str | None, typer.Option("--region", "-r", help="AWS region [default: AWS_REGION, the profile's, or us-east-1].")
+]
+ProfileOption = Annotated[str | None, typer.Option("--profile", help="AWS profile from ~/.aws/config.")]
+OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of the terminal.")]
 
 
 def _version(value: bool) -> None:
@@ -36,6 +54,119 @@ def root(
     """Price, scan and trim Amazon SageMaker spend."""
 
 
+# -- prices ----------------------------------------------------------------------------------------
+
+@prices_app.command("list")
+def prices_list(
+    pattern: Annotated[str | None, typer.Argument(help="Instance type, substring (g5.) or glob (ml.g5.*).")] = None,
+    region: RegionOption = None,
+    usage: Annotated[str, typer.Option("--usage", "-u", help="notebook, studio, processing, training, "
+                                       "spot-training, transform or hosting.")] = "hosting",
+    gpu: Annotated[bool | None, typer.Option("--gpu/--no-gpu", help="Only GPU types, or only types without.")] = None,
+    min_vcpu: Annotated[int | None, typer.Option("--min-vcpu", min=1, help="At least this many vCPUs.")] = None,
+    min_memory: Annotated[float | None, typer.Option("--min-memory", min=0, help="At least this much memory, GiB.")] = None,
+    fmt: FormatOption = Format.TABLE,
+    output: OutputOption = None,
+) -> None:
+    """List instance types with their prices, cheapest first, with each price's source and date."""
+    from sagetrim.aws.session import default_region
+    from sagetrim.catalog import load_catalog, parse_usage
+    from sagetrim.report.prices import PRICE_COLUMNS, price_row, prices_table
+
+    catalog = load_catalog()
+    use = parse_usage(usage)
+    region = catalog.check_region(region or default_region())
+    types = catalog.match(pattern) if pattern else catalog.types()
+    if pattern and len(types) == 1:
+        catalog.check_usage(types[0], use)
+    rows = []
+    for inst in types:
+        if use.value not in inst.usages:
+            continue
+        if gpu is not None and inst.has_gpu != gpu:
+            continue
+        if (min_vcpu and inst.vcpu < min_vcpu) or (min_memory and inst.memory_gib < min_memory):
+            continue
+        rows.append(price_row(inst, region, use, catalog.price(inst.name, region, use)))
+    rows.sort(key=lambda r: (r["usd_per_hour"], r["instance_type"]))
+    if not rows:
+        raise UsageError("no instance type matches those filters; loosen --gpu, --min-vcpu or --min-memory.")
+    emit(fmt, console, doc=rows, rows=rows, columns=PRICE_COLUMNS,
+         table=lambda: prices_table(rows, catalog, region, use), output=output)
+
+
+@prices_app.command("refresh")
+def prices_refresh(
+    region: Annotated[list[str] | None, typer.Option("--region", "-r", help="Region(s) to refresh; repeat or "
+                                                     "comma-separate. [default: the current region]")] = None,
+    profile: ProfileOption = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.TABLE,
+) -> None:
+    """Read exact prices from the AWS Price List API into the local cache that later lookups prefer."""
+    from sagetrim.aws.session import client, default_region, make_session
+    from sagetrim.catalog import load_catalog
+    from sagetrim.catalog.cache import PriceCache
+    from sagetrim.catalog.refresh import PRICE_LIST_API_REGION, refresh_region, summarize
+    from sagetrim.report.output import to_json
+    from sagetrim.report.prices import changes_table, refresh_table
+
+    if fmt is Format.CSV:
+        raise UsageError("prices refresh writes a table or JSON; use --format table or --format json.")
+    session = make_session(profile)
+    regions = split_csv(region) or [default_region(session)]
+    catalog = load_catalog()
+    for r in regions:
+        catalog.check_region(r)
+    pricing = client(session, "pricing", PRICE_LIST_API_REGION)
+    summaries = []
+    with console.status("Reading the AWS Price List API…", spinner="dots"):
+        for r in regions:
+            summaries.append(summarize(refresh_region(pricing, catalog, PriceCache(), r)))
+    if fmt is Format.JSON:
+        console.print(to_json(summaries), markup=False, highlight=False, soft_wrap=True)
+        return
+    console.print(refresh_table(summaries))
+    for s in summaries:
+        if s["changes"]:
+            console.print(changes_table(s))
+
+
+# -- estimate --------------------------------------------------------------------------------------
+
+@app.command()
+def estimate(
+    plan: Annotated[Path, typer.Option("--plan", "-p", help="The plan file (YAML); see examples/plan.yaml.")],
+    region: Annotated[str | None, typer.Option("--region", "-r", help="Price in this region [default: the "
+                                               "plan's region, else the current one].")] = None,
+    compare: Annotated[bool, typer.Option("--compare", help="Set the plan's alternatives side by side.")] = False,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")] = Format.TABLE,
+    output: OutputOption = None,
+) -> None:
+    """The monthly cost of a planned workload, by stage and component."""
+    from sagetrim.aws.session import default_region
+    from sagetrim.catalog import load_catalog
+    from sagetrim.estimate import estimate_plan, load_plan
+    from sagetrim.report.estimate import ITEM_COLUMNS, compare_table, estimate_doc, estimate_table, item_rows
+
+    catalog = load_catalog()
+    parsed = load_plan(plan, catalog)
+    where = catalog.check_region(region or parsed.region or default_region())
+    if compare and not parsed.alternatives:
+        raise UsageError(f"{plan} has no alternatives to compare; add an `alternatives:` list (see examples/plan.yaml).")
+    estimates = estimate_plan(parsed, catalog, where, compare=compare)
+
+    def tables() -> object:
+        from rich.console import Group
+
+        parts: list[object] = [estimate_table(estimates[0])]
+        if compare:
+            parts.append(compare_table(estimates))
+        return Group(*parts)  # type: ignore[arg-type]
+
+    emit(fmt, console, doc=estimate_doc(estimates), rows=item_rows(estimates), columns=ITEM_COLUMNS,
+         table=tables, output=output)  # type: ignore[arg-type]
+
+
 def main() -> None:
     """Entry point of the `sagetrim` console command: one exit table for every command."""
     try:
@@ -43,18 +174,12 @@ def main() -> None:
     except SagetrimError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(exc.exit_code)
-    except typer.Exit as exc:
+    except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except typer.Abort:
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (click.exceptions.Abort, KeyboardInterrupt):
         err_console.print("aborted")
         sys.exit(130)
-    except KeyboardInterrupt:
-        sys.exit(130)
-    except Exception as exc:  # a click usage error raised with standalone_mode=False
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
     sys.exit(0)

@@ -1,0 +1,40 @@
+"""boto3 sessions and clients configured the way every sagetrim call wants them."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ProfileNotFound
+
+from sagetrim.errors import UsageError
+
+FALLBACK_REGION = "us-east-1"
+# Adaptive retries absorb throttling; a pool large enough for the concurrent calls of a scan.
+CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 8}, max_pool_connections=32,
+                       connect_timeout=10, read_timeout=60)
+
+
+def make_session(profile: str | None = None, region: str | None = None) -> boto3.Session:
+    """A boto3 session from the standard credential chain (profile, AWS_* variables, roles)."""
+    try:
+        return boto3.Session(profile_name=profile, region_name=region)
+    except ProfileNotFound:
+        raise UsageError(
+            f"the AWS profile {profile!r} is not configured; `aws configure list-profiles` lists them."
+        ) from None
+
+
+def default_region(session: boto3.Session | None = None) -> str:
+    """The region the user's configuration names, else us-east-1."""
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if not region and session is not None:
+        region = session.region_name
+    return region or FALLBACK_REGION
+
+
+def client(session: boto3.Session, service: str, region: str, config: Config | None = None) -> Any:
+    """A client with sagetrim's retry and pool settings (honours AWS_ENDPOINT_URL like any boto3 client)."""
+    return session.client(service, region_name=region, config=CLIENT_CONFIG.merge(config) if config else CLIENT_CONFIG)
