@@ -33,6 +33,14 @@ ENUM_USAGES = {
 }
 
 
+def installed_botocore_enums() -> dict[str, list[str]]:
+    """The same enums from the botocore installed here, which may list newer types."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    return {shape: [n for n in model.shape_for(shape).enum if n.startswith("ml.")] for shape in ENUM_USAGES}
+
+
 def split_name(name: str) -> tuple[str, str]:
     _, family, size = name.split(".", 2)
     return family, size
@@ -65,13 +73,19 @@ def arch(family: str) -> str:
     return "arm64" if family == "p6e-gb200" else "x86_64"
 
 
+def botocore_version() -> str:
+    import botocore
+
+    return f"botocore {botocore.__version__}"
+
+
 def build(data_dir: Path) -> dict[str, object]:
     enums = json.loads((data_dir / "botocore-1.43.11_sagemaker_instance_type_enums.json").read_text())["enums"]
     gpu_info = json.loads((data_dir / "sagemaker-python-sdk-2.257.7_instance_gpu_info.json").read_text())
     rows = list(csv.DictReader((data_dir / "studionotebook_prices_2025-06-16.csv").open()))
 
     usages: dict[str, set[str]] = defaultdict(set)
-    for enum, names in enums.items():
+    for enum, names in [*enums.items(), *installed_botocore_enums().items()]:
         for name in names:
             usages[name].update(ENUM_USAGES.get(enum, []))
     for name, names_usages in usages.items():
@@ -123,6 +137,14 @@ def build(data_dir: Path) -> dict[str, object]:
                if n in types and types[n]["family"] == family]
         return statistics.median(per) if per else None
 
+    def price_of(region: str, name: str) -> tuple[float, str]:
+        if name in exact[region]:
+            return exact[region][name], f"{name} in {region}"
+        if name in exact["us-east-1"]:
+            return exact["us-east-1"][name] * ratios[region], f"{name} in us-east-1 x region ratio"
+        usd, basis = estimate(region, name)
+        return usd, f"{name} (estimated: {basis})"
+
     def estimate(region: str, name: str) -> tuple[float, str]:
         family, size = split_name(name)
         vcpu = types[name]["vcpu"]
@@ -147,10 +169,8 @@ def build(data_dir: Path) -> dict[str, object]:
         if kind == "same-size":
             ref, factor = str(rule[1]), float(rule[2])  # type: ignore[arg-type]
             ref_name = f"ml.{ref}.{size}"
-            if ref_name in exact[region]:
-                return exact[region][ref_name] * factor, f"{ref_name} in {region} x {factor}"
-            return (exact["us-east-1"][ref_name] * ratios[region] * factor,
-                    f"{ref_name} in us-east-1 x region ratio x {factor}")
+            ref_usd, ref_basis = price_of(region, ref_name)
+            return ref_usd * factor, f"{ref_basis} x {factor}"
         usd = rule[1][size]  # type: ignore[index]
         return float(usd) * ratios[region], f"public us-east-1 list price x region ratio {ratios[region]}"
 
@@ -183,7 +203,8 @@ def build(data_dir: Path) -> dict[str, object]:
                 "date": SNAPSHOT_DATE,
             },
             "types": {
-                "title": "botocore 1.43.11 SageMaker service model (Apache-2.0); GPU counts and memory from "
+                "title": f"botocore 1.43.11 and {botocore_version()} SageMaker service models (Apache-2.0); "
+                         "GPU counts and memory from "
                          "the sagemaker Python SDK 2.257.7 (Apache-2.0); shapes from AWS's published EC2 specs",
                 "date": SNAPSHOT_DATE,
             },

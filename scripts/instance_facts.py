@@ -11,7 +11,7 @@ from __future__ import annotations
 SIZE_VCPUS: dict[str, int] = {
     "micro": 2, "small": 2, "medium": 1, "large": 2, "xlarge": 4, "2xlarge": 8, "3xlarge": 12,
     "4xlarge": 16, "6xlarge": 24, "8xlarge": 32, "9xlarge": 36, "10xlarge": 40, "12xlarge": 48,
-    "16xlarge": 64, "18xlarge": 72, "24xlarge": 96, "32xlarge": 128, "36xlarge": 144, "48xlarge": 192,
+    "16xlarge": 64, "18xlarge": 72, "24xlarge": 96, "32xlarge": 128, "36xlarge": 144, "48xlarge": 192, "96xlarge": 384,
 }
 
 # family -> (category, GiB of memory per vCPU, processor architecture)
@@ -27,6 +27,11 @@ REGULAR_FAMILIES: dict[str, tuple[str, float, str]] = {
     "r6id": ("R", 8, "x86_64"), "r7i": ("R", 8, "x86_64"), "r6g": ("R", 8, "arm64"),
     "r6gd": ("R", 8, "arm64"), "r7gd": ("R", 8, "arm64"), "r8g": ("R", 8, "arm64"),
     "i3en": ("I", 8, "x86_64"),
+    "m6a": ("M", 4, "x86_64"), "m7i-flex": ("M", 4, "x86_64"), "m8i": ("M", 4, "x86_64"),
+    "m8i-flex": ("M", 4, "x86_64"), "m8a": ("M", 4, "x86_64"), "m7g": ("M", 4, "arm64"),
+    "c6a": ("C", 2, "x86_64"), "c7i-flex": ("C", 2, "x86_64"), "c8i": ("C", 2, "x86_64"),
+    "c8i-flex": ("C", 2, "x86_64"), "c8a": ("C", 2, "x86_64"),
+    "r8i": ("R", 8, "x86_64"), "r8i-flex": ("R", 8, "x86_64"),
 }
 
 # Types whose shape does not follow the rule above: name -> (vCPU, memory GiB).
@@ -65,7 +70,7 @@ EXPLICIT_SHAPES: dict[str, tuple[int, float]] = {
 
 # Families with a general-purpose GPU shape: family -> (category, memory GiB per vCPU or None).
 GPU_FAMILY_SHAPE: dict[str, tuple[str, float | None]] = {
-    "g4dn": ("G", 4), "g5": ("G", 4), "g6": ("G", 4), "g6e": ("G", None), "g7e": ("G", None),
+    "g4dn": ("G", 4), "g5": ("G", 4), "g6": ("G", 4), "g7": ("G", 4), "g6e": ("G", None), "g7e": ("G", None),
     "gr6": ("G", None), "p2": ("P", None), "p3": ("P", None), "p3dn": ("P", None), "p4d": ("P", None),
     "p4de": ("P", None), "p5": ("P", None), "p5e": ("P", None), "p5en": ("P", None),
     "p6-b200": ("P", None), "p6-b300": ("P", None), "p6e-gb200": ("P", None),
@@ -95,6 +100,9 @@ ACCELERATORS: dict[str, tuple[str, str, float, dict[str, int]]] = {
     "g7e": ("gpu", "NVIDIA RTX PRO 6000 Blackwell", 96, {"2xlarge": 1, "4xlarge": 1, "8xlarge": 1,
                                                         "12xlarge": 2, "24xlarge": 4, "48xlarge": 8}),
     "gr6": ("gpu", "NVIDIA L4", 24, {"4xlarge": 1, "8xlarge": 1}),
+    # g7 shapes are assumed to follow g6 until AWS's published specs are added here.
+    "g7": ("gpu", "NVIDIA (g7)", 24, {"2xlarge": 1, "4xlarge": 1, "8xlarge": 1, "12xlarge": 4, "24xlarge": 4,
+                                     "48xlarge": 8}),
     "inf1": ("inferentia", "AWS Inferentia", 8, {"xlarge": 1, "2xlarge": 1, "6xlarge": 4, "24xlarge": 16}),
     "inf2": ("inferentia", "AWS Inferentia2", 32, {"xlarge": 1, "8xlarge": 1, "24xlarge": 6, "48xlarge": 12}),
     "trn1": ("trainium", "AWS Trainium", 32, {"2xlarge": 1, "32xlarge": 16}),
@@ -126,6 +134,12 @@ PRICE_ESTIMATES: dict[str, tuple[object, ...]] = {
     "r7i": ("per-vcpu", "r5", 1.05), "r6g": ("per-vcpu", "r5", 0.80), "r6gd": ("per-vcpu", "r5", 0.91),
     "r7gd": ("per-vcpu", "r5", 1.0), "r8g": ("per-vcpu", "r5", 0.94),
     "i3en": ("per-vcpu", "r5", 1.80),
+    "m6a": ("per-vcpu", "m5", 0.90), "m7i-flex": ("per-vcpu", "m5", 1.00), "m8i": ("per-vcpu", "m5", 1.10),
+    "m8i-flex": ("per-vcpu", "m5", 1.05), "m8a": ("per-vcpu", "m5", 1.08), "m7g": ("per-vcpu", "m5", 0.85),
+    "c6a": ("per-vcpu", "c5", 0.90), "c7i-flex": ("per-vcpu", "c5", 1.00), "c8i": ("per-vcpu", "c5", 1.10),
+    "c8i-flex": ("per-vcpu", "c5", 1.05), "c8a": ("per-vcpu", "c5", 1.08),
+    "r8i": ("per-vcpu", "r5", 1.10), "r8i-flex": ("per-vcpu", "r5", 1.05),
+    "g7": ("same-size", "g6", 1.20),
     "g6": ("same-size", "g5", 0.80), "g6e": ("same-size", "g5", 1.85), "gr6": ("same-size", "g5", 0.95),
     "g7e": ("same-size", "g5", 2.90),
     "p2": ("us-east-1", {"xlarge": 1.125, "8xlarge": 9.0, "16xlarge": 18.0}),

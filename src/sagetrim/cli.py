@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 
@@ -36,7 +35,9 @@ RegionOption = Annotated[
     str | None, typer.Option("--region", "-r", help="AWS region [default: AWS_REGION, the profile's, or us-east-1].")
 ]
 ProfileOption = Annotated[str | None, typer.Option("--profile", help="AWS profile from ~/.aws/config.")]
-OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of the terminal.")]
+OutputOption = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write to this file instead of the terminal.")
+]
 
 
 def _version(value: bool) -> None:
@@ -64,7 +65,9 @@ def prices_list(
                                        "spot-training, transform or hosting.")] = "hosting",
     gpu: Annotated[bool | None, typer.Option("--gpu/--no-gpu", help="Only GPU types, or only types without.")] = None,
     min_vcpu: Annotated[int | None, typer.Option("--min-vcpu", min=1, help="At least this many vCPUs.")] = None,
-    min_memory: Annotated[float | None, typer.Option("--min-memory", min=0, help="At least this much memory, GiB.")] = None,
+    min_memory: Annotated[
+        float | None, typer.Option("--min-memory", min=0, help="At least this much memory, GiB.")
+    ] = None,
     fmt: FormatOption = Format.TABLE,
     output: OutputOption = None,
 ) -> None:
@@ -152,7 +155,9 @@ def estimate(
     parsed = load_plan(plan, catalog)
     where = catalog.check_region(region or parsed.region or default_region())
     if compare and not parsed.alternatives:
-        raise UsageError(f"{plan} has no alternatives to compare; add an `alternatives:` list (see examples/plan.yaml).")
+        raise UsageError(
+            f"{plan} has no alternatives to compare; add an `alternatives:` list (see examples/plan.yaml)."
+        )
     estimates = estimate_plan(parsed, catalog, where, compare=compare)
 
     def tables() -> object:
@@ -167,19 +172,48 @@ def estimate(
          table=tables, output=output)  # type: ignore[arg-type]
 
 
+# -- scan ------------------------------------------------------------------------------------------
+
+@app.command()
+def scan(
+    profile: ProfileOption = None,
+    regions: Annotated[list[str] | None, typer.Option("--regions", "--region", "-r", help="Regions to scan, "
+                       "comma-separated or repeated, or `all`. [default: the current region]")] = None,
+    role_arn: Annotated[list[str] | None, typer.Option("--role-arn", help="Scan the account of this IAM role "
+                        "(assumed with STS); repeat for several accounts.")] = None,
+    fmt: FormatOption = Format.TABLE,
+    output: OutputOption = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Describe everything again instead of reusing "
+                        "describes of unchanged resources.")] = False,
+    show: Annotated[int, typer.Option("--show", min=1, help="Resources shown in the table.")] = 25,
+) -> None:
+    """Inventory every SageMaker resource that bills, with its burn rate and cost this month. Read-only."""
+    from sagetrim.aws.session import make_session
+    from sagetrim.catalog import load_catalog
+    from sagetrim.inventory.scan import run_scan
+    from sagetrim.report.scan import RESOURCE_COLUMNS, resource_rows, scan_view
+
+    session = make_session(profile)
+    result = run_scan(session, split_csv(regions), split_csv(role_arn), load_catalog(), use_cache=not no_cache,
+                      console=err_console if fmt is Format.TABLE and output is None else None)
+    emit(fmt, console, doc=result.to_json(), rows=resource_rows(result), columns=RESOURCE_COLUMNS,
+         table=lambda: scan_view(result, show), output=output)
+    if output is not None:
+        err_console.print(f"wrote {output}")
+
+
 def main() -> None:
-    """Entry point of the `sagetrim` console command: one exit table for every command."""
+    """Entry point of the `sagetrim` console command.
+
+    Exit statuses: 0 done, 1 an AWS or action error, 2 bad input (nothing changed), 130 interrupted.
+    Typer itself reports malformed command lines (status 2); sagetrim's own errors are printed here,
+    without a traceback.
+    """
     try:
-        app(standalone_mode=False)
+        app()
     except SagetrimError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except (click.exceptions.Abort, KeyboardInterrupt):
-        err_console.print("aborted")
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
         sys.exit(130)
-    sys.exit(0)

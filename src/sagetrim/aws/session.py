@@ -37,4 +37,5 @@ def default_region(session: boto3.Session | None = None) -> str:
 
 def client(session: boto3.Session, service: str, region: str, config: Config | None = None) -> Any:
     """A client with sagetrim's retry and pool settings (honours AWS_ENDPOINT_URL like any boto3 client)."""
-    return session.client(service, region_name=region, config=CLIENT_CONFIG.merge(config) if config else CLIENT_CONFIG)
+    merged = CLIENT_CONFIG.merge(config) if config else CLIENT_CONFIG
+    return session.client(service, region_name=region, config=merged)  # type: ignore[call-overload]

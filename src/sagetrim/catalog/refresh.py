@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from sagetrim.catalog.cache import PriceCache, RegionPrices
+from sagetrim.catalog.cache import PriceCache
 from sagetrim.catalog.catalog import Catalog
 from sagetrim.catalog.model import Usage
 from sagetrim.catalog.pricelist import SERVICE_CODE, parse_products

@@ -43,7 +43,7 @@ def _short_source(row: dict[str, Any]) -> str:
 def prices_table(rows: list[dict[str, Any]], catalog: Catalog, region: str, usage: Usage) -> Table:
     approx = sum(1 for r in rows if not r["exact"])
     caption = (
-        "= exact list price, ~ approximation (JSON/CSV say how it was derived); page: AWS pricing page, "
+        "~ marks an approximation (JSON/CSV say how it was derived); page: AWS pricing page, "
         "API: Price List API, est.: estimate"
         + (f"\n{approx} of {len(rows)} prices are approximations; `sagetrim prices refresh --region {region}` "
            "reads the exact ones." if approx else "")
@@ -56,13 +56,12 @@ def prices_table(rows: list[dict[str, Any]], catalog: Catalog, region: str, usag
     table.add_column("Accelerator", min_width=12)
     table.add_column("$/hour", justify="right", no_wrap=True)
     table.add_column("$/month", justify="right", no_wrap=True)
-    table.add_column("", justify="center")
-    table.add_column("Source", no_wrap=True)
+    table.add_column("Source")
     for r in rows:
         model = str(r["accelerator_model"] or "").removeprefix("NVIDIA ").removeprefix("AWS ")
         acc = f"{r['accelerator_count']}x {model} {r['accelerator_memory_gib']:g}G" if r["accelerator_kind"] else ""
         table.add_row(r["instance_type"], str(r["vcpu"]), f"{r['memory_gib']:g}", acc,
-                      money(r["usd_per_hour"], 4), money(r["usd_per_month"]), "=" if r["exact"] else "~",
+                      money(r["usd_per_hour"], 4) + (" " if r["exact"] else "~"), money(r["usd_per_month"]),
                       _short_source(r))
     return table
 

@@ -1,0 +1,5 @@
+"""`python -m sagetrim` runs the command line."""
+
+from sagetrim.cli import main
+
+main()

@@ -1,0 +1,337 @@
+"""One collector per kind of resource: list at the largest page size, describe only what changed.
+
+Collectors read AWS through the clients they are given and return `Resource` records with their
+costs. They never act, and they never describe what a list call already returned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from sagetrim.catalog import Usage
+from sagetrim.inventory.costing import Pricer
+from sagetrim.inventory.describe_cache import DescribeCache
+from sagetrim.inventory.model import Kind, Resource, Variant
+
+PAGE_SIZE = 100  # the largest page every SageMaker list call accepts
+DESCRIBE_WORKERS = 8
+
+
+@dataclass
+class RegionScope:
+    """What a collector needs for one account in one region."""
+
+    account: str
+    region: str
+    sagemaker: Any
+    pricer: Pricer
+    cache: DescribeCache
+
+    def paginate(self, operation: str, key: str, **params: Any) -> Iterator[dict[str, Any]]:
+        """Every item of a list call, at the largest page size."""
+        paginator = self.sagemaker.get_paginator(operation)
+        for page in paginator.paginate(**params, PaginationConfig={"PageSize": PAGE_SIZE}):
+            yield from page.get(key, [])
+
+    def described(self, kind: str, items: list[dict[str, Any]], key: Callable[[dict[str, Any]], str],
+                  stamp: Callable[[dict[str, Any]], str],
+                  describe: Callable[[dict[str, Any]], dict[str, Any] | None]) -> dict[str, dict[str, Any]]:
+        """Extracted describe results per key, from the cache when the stamp matches, else described anew."""
+        out: dict[str, dict[str, Any]] = {}
+        todo = []
+        for item in items:
+            hit = self.cache.get(kind, key(item), stamp(item))
+            if hit is not None:
+                out[key(item)] = hit
+            else:
+                todo.append(item)
+
+        def one(item: dict[str, Any]) -> tuple[str, str, dict[str, Any] | None]:
+            return key(item), stamp(item), describe(item)
+
+        if todo:
+            with ThreadPoolExecutor(max_workers=min(DESCRIBE_WORKERS, len(todo))) as pool:
+                for k, st, value in pool.map(one, todo):
+                    if value is not None:
+                        out[k] = value
+                        self.cache.put(kind, k, st, value)
+        self.cache.retain(kind, {key(i) for i in items})
+        return out
+
+
+def _stamp(item: dict[str, Any], status_key: str) -> str:
+    return f"{item.get('LastModifiedTime')}|{item.get(status_key)}"
+
+
+def _not_found(exc: ClientError) -> bool:
+    code = exc.response.get("Error", {}).get("Code", "")
+    message = exc.response.get("Error", {}).get("Message", "")
+    if code == "ResourceNotFound":
+        return True
+    # SageMaker answers a describe of a missing resource with ValidationException "... does not exist".
+    return code == "ValidationException" and ("not exist" in message.lower() or "not found" in message.lower())
+
+
+def _priced(scope: RegionScope, usage: Usage, burn: float, exact: bool, since: datetime | None,
+            **fields: Any) -> Resource:
+    mtd, projected = scope.pricer.accrue(burn, since)
+    return Resource(account=scope.account, region=scope.region, usd_per_hour=burn, month_to_date_usd=mtd,
+                    projected_month_usd=projected, price_exact=exact, **fields)
+
+
+# -- notebook instances -----------------------------------------------------------------------------
+
+def collect_notebooks(scope: RegionScope) -> list[Resource]:
+    items = list(scope.paginate("list_notebook_instances", "NotebookInstances"))
+
+    def describe(item: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            doc = scope.sagemaker.describe_notebook_instance(NotebookInstanceName=item["NotebookInstanceName"])
+        except ClientError as exc:
+            if _not_found(exc):
+                return None
+            raise
+        return {"volume_gb": doc.get("VolumeSizeInGB", 5), "direct_internet": doc.get("DirectInternetAccess"),
+                "platform": doc.get("PlatformIdentifier")}
+
+    details = scope.described("notebook", items, lambda i: i["NotebookInstanceName"],
+                              lambda i: _stamp(i, "NotebookInstanceStatus"), describe)
+    out = []
+    for item in items:
+        name = item["NotebookInstanceName"]
+        extra = details.get(name, {"volume_gb": 5})
+        status = item["NotebookInstanceStatus"]
+        running = status in ("InService", "Pending", "Updating", "Stopping")
+        compute = scope.pricer.instance(item.get("InstanceType"), Usage.NOTEBOOK) if running else None
+        storage = scope.pricer.storage(float(extra.get("volume_gb") or 0), Usage.NOTEBOOK)
+        burn = (compute.usd_per_hour if compute else 0.0) + storage.usd_per_hour
+        # Storage bills since creation; compute since the instance last changed state.
+        since = item.get("LastModifiedTime") if running else item.get("CreationTime")
+        out.append(_priced(
+            scope, Usage.NOTEBOOK, burn, (compute.exact if compute else True) and storage.exact, since,
+            kind=Kind.NOTEBOOK, name=name, arn=item["NotebookInstanceArn"], status=status,
+            created=item.get("CreationTime"), last_modified=item.get("LastModifiedTime"),
+            instance_type=item.get("InstanceType"), instance_count=1 if running else 0,
+            details={"lifecycle_config": item.get("NotebookInstanceLifecycleConfigName"),
+                     "storage_usd_per_hour": round(storage.usd_per_hour, 6), **extra},
+        ))
+    return out
+
+
+# -- Studio apps ------------------------------------------------------------------------------------
+
+def collect_studio_apps(scope: RegionScope) -> list[Resource]:
+    out = []
+    for app in scope.paginate("list_apps", "Apps"):
+        status = app.get("Status", "")
+        if status in ("Deleted", "Failed"):
+            continue
+        owner = app.get("UserProfileName") or app.get("SpaceName") or ""
+        spec = app.get("ResourceSpec") or {}
+        instance_type = spec.get("InstanceType")
+        if instance_type == "system":
+            instance_type = None
+        running = status in ("InService", "Pending")
+        rate = scope.pricer.instance(instance_type, Usage.STUDIO) if running else None
+        arn = (f"arn:aws:sagemaker:{scope.region}:{scope.account}:app/{app['DomainId']}/{owner}/"
+               f"{app['AppType'].lower()}/{app['AppName']}")
+        out.append(_priced(
+            scope, Usage.STUDIO, rate.usd_per_hour if rate else 0.0, rate.exact if rate else True,
+            app.get("CreationTime"),
+            kind=Kind.STUDIO_APP, name=f"{app['DomainId']}/{owner}/{app['AppType']}/{app['AppName']}", arn=arn,
+            status=status, created=app.get("CreationTime"), instance_type=instance_type,
+            instance_count=1 if running and instance_type else 0,
+            details={"domain_id": app["DomainId"], "user_profile": app.get("UserProfileName"),
+                     "space": app.get("SpaceName"), "app_type": app["AppType"], "app_name": app["AppName"]},
+        ))
+    return out
+
+
+# -- endpoints --------------------------------------------------------------------------------------
+
+def collect_endpoints(scope: RegionScope) -> list[Resource]:
+    items = list(scope.paginate("list_endpoints", "Endpoints"))
+    configs: dict[str, dict[str, Any]] = {}
+
+    def config(name: str) -> dict[str, Any]:
+        if name not in configs:
+            hit = scope.cache.get("endpoint-config", name, "immutable")
+            if hit is None:
+                doc = scope.sagemaker.describe_endpoint_config(EndpointConfigName=name)
+                hit = {
+                    "variants": {v["VariantName"]: {
+                        "instance_type": v.get("InstanceType"), "initial_count": v.get("InitialInstanceCount", 0),
+                        "serverless": v.get("ServerlessConfig")} for v in doc.get("ProductionVariants", [])},
+                    "async": "AsyncInferenceConfig" in doc,
+                }
+                scope.cache.put("endpoint-config", name, "immutable", hit)
+            configs[name] = hit
+        return configs[name]
+
+    def describe(item: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            doc = scope.sagemaker.describe_endpoint(EndpointName=item["EndpointName"])
+        except ClientError as exc:
+            if _not_found(exc):
+                return None
+            raise
+        cfg = config(doc["EndpointConfigName"]) if doc.get("EndpointConfigName") else {"variants": {}}
+        variants = []
+        for v in doc.get("ProductionVariants", []) or [
+            {"VariantName": n} for n in cfg["variants"]
+        ]:
+            vc = cfg["variants"].get(v["VariantName"], {})
+            serverless = v.get("CurrentServerlessConfig") or vc.get("serverless")
+            count = v.get("CurrentInstanceCount")
+            variants.append({
+                "name": v["VariantName"], "instance_type": None if serverless else vc.get("instance_type"),
+                "count": 0 if serverless else (count if count is not None else vc.get("initial_count", 0)),
+                "serverless_memory_mb": (serverless or {}).get("MemorySizeInMB"),
+                "serverless_max_concurrency": (serverless or {}).get("MaxConcurrency"),
+            })
+        return {"config": doc.get("EndpointConfigName"), "variants": variants,
+                "async": bool(doc.get("AsyncInferenceConfig")) or cfg.get("async", False)}
+
+    details = scope.described("endpoint", items, lambda i: i["EndpointName"], lambda i: _stamp(i, "EndpointStatus"),
+                              describe)
+    out = []
+    for item in items:
+        name = item["EndpointName"]
+        extra = details.get(name, {"variants": []})
+        status = item["EndpointStatus"]
+        billing = status in ("InService", "Updating", "SystemUpdating", "RollingBack", "Creating")
+        variants, exact = [], True
+        for v in extra["variants"]:
+            rate = scope.pricer.instance(v["instance_type"], Usage.HOSTING, v["count"] if billing else 0)
+            exact = exact and rate.exact
+            variants.append(Variant(v["name"], v["instance_type"], v["count"], v["serverless_memory_mb"],
+                                    v["serverless_max_concurrency"], rate.usd_per_hour))
+        burn = sum(v.usd_per_hour for v in variants)
+        types = {v.instance_type for v in variants if v.instance_type}
+        out.append(_priced(
+            scope, Usage.HOSTING, burn, exact, item.get("LastModifiedTime") or item.get("CreationTime"),
+            kind=Kind.ENDPOINT, name=name, arn=item["EndpointArn"], status=status,
+            created=item.get("CreationTime"), last_modified=item.get("LastModifiedTime"),
+            instance_type=types.pop() if len(types) == 1 else ("mixed" if types else None),
+            instance_count=sum(v.instance_count for v in variants), variants=tuple(variants),
+            details={"endpoint_config": extra.get("config"), "async": extra.get("async", False),
+                     "serverless": bool(variants) and all(v.serverless_memory_mb for v in variants)},
+        ))
+    return out
+
+
+# -- jobs -------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class JobSpec:
+    """How to list and describe one kind of job, and where its instances are in the describe."""
+
+    kind: Kind
+    list_op: str
+    list_key: str
+    name_key: str
+    arn_key: str
+    status_key: str
+    describe_op: str
+    describe_param: str
+    extract: Callable[[dict[str, Any]], dict[str, Any]]
+    usage: Usage
+
+
+def _training(doc: dict[str, Any]) -> dict[str, Any]:
+    rc = doc.get("ResourceConfig", {})
+    return {"instance_type": rc.get("InstanceType"), "count": rc.get("InstanceCount", 1),
+            "volume_gb": rc.get("VolumeSizeInGB", 0), "spot": bool(doc.get("EnableManagedSpotTraining")),
+            "started": str(doc.get("TrainingStartTime") or ""),
+            "keep_alive_s": rc.get("KeepAlivePeriodInSeconds")}
+
+
+def _tuning(doc: dict[str, Any]) -> dict[str, Any]:
+    definition = doc.get("TrainingJobDefinition") or (doc.get("TrainingJobDefinitions") or [{}])[0]
+    rc = definition.get("ResourceConfig", {})
+    limits = doc.get("HyperParameterTuningJobConfig", {}).get("ResourceLimits", {})
+    return {"instance_type": rc.get("InstanceType"), "count": rc.get("InstanceCount", 1),
+            "max_parallel_jobs": limits.get("MaxParallelTrainingJobs"), "started": ""}
+
+
+def _processing(doc: dict[str, Any]) -> dict[str, Any]:
+    cc = doc.get("ProcessingResources", {}).get("ClusterConfig", {})
+    return {"instance_type": cc.get("InstanceType"), "count": cc.get("InstanceCount", 1),
+            "volume_gb": cc.get("VolumeSizeInGB", 0), "started": str(doc.get("ProcessingStartTime") or "")}
+
+
+def _transform(doc: dict[str, Any]) -> dict[str, Any]:
+    tr = doc.get("TransformResources", {})
+    return {"instance_type": tr.get("InstanceType"), "count": tr.get("InstanceCount", 1),
+            "started": str(doc.get("TransformStartTime") or "")}
+
+
+JOB_SPECS = {
+    Kind.TRAINING: JobSpec(Kind.TRAINING, "list_training_jobs", "TrainingJobSummaries", "TrainingJobName",
+                           "TrainingJobArn", "TrainingJobStatus", "describe_training_job", "TrainingJobName",
+                           _training, Usage.TRAINING),
+    Kind.TUNING: JobSpec(Kind.TUNING, "list_hyper_parameter_tuning_jobs", "HyperParameterTuningJobSummaries",
+                         "HyperParameterTuningJobName", "HyperParameterTuningJobArn",
+                         "HyperParameterTuningJobStatus", "describe_hyper_parameter_tuning_job",
+                         "HyperParameterTuningJobName", _tuning, Usage.TRAINING),
+    Kind.PROCESSING: JobSpec(Kind.PROCESSING, "list_processing_jobs", "ProcessingJobSummaries", "ProcessingJobName",
+                             "ProcessingJobArn", "ProcessingJobStatus", "describe_processing_job",
+                             "ProcessingJobName", _processing, Usage.PROCESSING),
+    Kind.TRANSFORM: JobSpec(Kind.TRANSFORM, "list_transform_jobs", "TransformJobSummaries", "TransformJobName",
+                            "TransformJobArn", "TransformJobStatus", "describe_transform_job", "TransformJobName",
+                            _transform, Usage.TRANSFORM),
+}
+
+
+def collect_jobs(scope: RegionScope, spec: JobSpec) -> list[Resource]:
+    """Running jobs of one kind: only InProgress jobs bill, so only they are listed and described."""
+    items = list(scope.paginate(spec.list_op, spec.list_key, StatusEquals="InProgress"))
+
+    def describe(item: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            doc = getattr(scope.sagemaker, spec.describe_op)(**{spec.describe_param: item[spec.name_key]})
+        except ClientError as exc:
+            if _not_found(exc):
+                return None
+            raise
+        return spec.extract(doc)
+
+    details = scope.described(spec.kind.value, items, lambda i: i[spec.name_key],
+                              lambda i: _stamp(i, spec.status_key), describe)
+    out = []
+    for item in items:
+        name = item[spec.name_key]
+        extra = details.get(name, {})
+        count = int(extra.get("count") or 1)
+        instance_type = extra.get("instance_type")
+        if spec.kind is Kind.TUNING:
+            burn, exact = 0.0, True  # billed through its training jobs, which are listed themselves
+        else:
+            usage = Usage.SPOT_TRAINING if extra.get("spot") else spec.usage
+            rate = scope.pricer.instance(instance_type, usage, count)
+            storage = scope.pricer.storage(float(extra.get("volume_gb") or 0), spec.usage, count)
+            burn, exact = rate.usd_per_hour + storage.usd_per_hour, rate.exact and storage.exact
+        started = extra.get("started")
+        since = datetime.fromisoformat(started) if started else item.get("CreationTime")
+        out.append(_priced(
+            scope, spec.usage, burn, exact, since,
+            kind=spec.kind, name=name, arn=item[spec.arn_key], status=item[spec.status_key],
+            created=item.get("CreationTime"), last_modified=item.get("LastModifiedTime"),
+            instance_type=instance_type, instance_count=count, details=extra,
+        ))
+    return out
+
+
+COLLECTORS: dict[Kind, Callable[[RegionScope], list[Resource]]] = {
+    Kind.NOTEBOOK: collect_notebooks,
+    Kind.STUDIO_APP: collect_studio_apps,
+    Kind.ENDPOINT: collect_endpoints,
+    **{kind: partial(collect_jobs, spec=spec) for kind, spec in JOB_SPECS.items()},
+}

@@ -1,0 +1,108 @@
+"""Records of what a scan found: one frozen record per cost-incurring SageMaker resource."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Kind(StrEnum):
+    """The kinds of SageMaker resource that bill by the hour."""
+
+    NOTEBOOK = "notebook-instance"
+    STUDIO_APP = "studio-app"
+    ENDPOINT = "endpoint"
+    TRAINING = "training-job"
+    TUNING = "tuning-job"
+    PROCESSING = "processing-job"
+    TRANSFORM = "transform-job"
+
+
+# The stage each kind is billed under, for totals per stage.
+STAGE_OF_KIND = {
+    Kind.NOTEBOOK: "notebook", Kind.STUDIO_APP: "studio", Kind.ENDPOINT: "hosting", Kind.TRAINING: "training",
+    Kind.TUNING: "training", Kind.PROCESSING: "processing", Kind.TRANSFORM: "transform",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """One production variant of an endpoint."""
+
+    name: str
+    instance_type: str | None
+    instance_count: int
+    serverless_memory_mb: int | None = None
+    serverless_max_concurrency: int | None = None
+    usd_per_hour: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "instance_type": self.instance_type, "instance_count": self.instance_count,
+            "serverless_memory_mb": self.serverless_memory_mb,
+            "serverless_max_concurrency": self.serverless_max_concurrency, "usd_per_hour": round(self.usd_per_hour, 6),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """A SageMaker resource as a scan sees it, with what it costs.
+
+    `usd_per_hour` is its burn rate now; `month_to_date_usd` what it has cost since the start of the
+    calendar month (from the time it has been in its current state); `projected_month_usd` that
+    plus the burn rate to the end of the month.
+    """
+
+    kind: Kind
+    account: str
+    region: str
+    name: str
+    arn: str
+    status: str
+    created: datetime | None
+    last_modified: datetime | None = None
+    instance_type: str | None = None
+    instance_count: int = 0
+    variants: tuple[Variant, ...] = ()
+    usd_per_hour: float = 0.0
+    month_to_date_usd: float = 0.0
+    projected_month_usd: float = 0.0
+    tags: dict[str, str] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+    price_exact: bool = True
+
+    @property
+    def stage(self) -> str:
+        return STAGE_OF_KIND[self.kind]
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "kind": self.kind.value, "name": self.name, "arn": self.arn, "account": self.account,
+            "region": self.region, "status": self.status, "instance_type": self.instance_type,
+            "instance_count": self.instance_count, "usd_per_hour": round(self.usd_per_hour, 6),
+            "month_to_date_usd": round(self.month_to_date_usd, 4),
+            "projected_month_usd": round(self.projected_month_usd, 4),
+            "created": self.created.isoformat() if self.created else None,
+            "last_modified": self.last_modified.isoformat() if self.last_modified else None,
+            "stage": self.stage, "price_exact": self.price_exact, "tags": self.tags, "details": self.details,
+        }
+        if self.kind is Kind.ENDPOINT:
+            doc["variants"] = [v.to_json() for v in self.variants]
+        return doc
+
+
+@dataclass(frozen=True, slots=True)
+class ScanError:
+    """A part of the scan that failed: an account, a region, or one kind in one region."""
+
+    account: str
+    region: str
+    kind: str
+    code: str
+    message: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"account": self.account, "region": self.region, "kind": self.kind, "code": self.code,
+                "message": self.message}

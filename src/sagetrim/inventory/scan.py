@@ -1,0 +1,219 @@
+"""The scan: accounts x regions x kinds, collected concurrently; a failure stays where it happened."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+from sagetrim.aws.calls import CallCounter
+from sagetrim.aws.session import client
+from sagetrim.catalog import Catalog
+from sagetrim.errors import UsageError
+from sagetrim.inventory.collectors import COLLECTORS, RegionScope
+from sagetrim.inventory.costing import Pricer
+from sagetrim.inventory.describe_cache import DescribeCache
+from sagetrim.inventory.model import Kind, Resource, ScanError
+
+REGION_WORKERS = 8
+
+
+@dataclass(frozen=True)
+class Account:
+    """An account to scan and the session that reaches it."""
+
+    account_id: str
+    session: boto3.Session
+    label: str = ""
+
+
+@dataclass
+class ScanResult:
+    """Everything one scan found, what failed, and what it cost in calls."""
+
+    started: datetime
+    finished: datetime
+    accounts: list[str]
+    regions: list[str]
+    resources: list[Resource] = field(default_factory=list)
+    errors: list[ScanError] = field(default_factory=list)
+    api_calls: dict[str, int] = field(default_factory=dict)
+    findings: list[Any] = field(default_factory=list)
+
+    def totals(self) -> dict[str, Any]:
+        by_stage: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        by_region: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        for r in self.resources:
+            for bucket in (by_stage[r.stage], by_region[r.region]):
+                bucket["resources"] += 1
+                bucket["usd_per_hour"] += r.usd_per_hour
+                bucket["month_to_date_usd"] += r.month_to_date_usd
+                bucket["projected_month_usd"] += r.projected_month_usd
+
+        def rounded(d: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+            return {k: {m: round(v, 4) if m != "resources" else int(v) for m, v in inner.items()}
+                    for k, inner in sorted(d.items())}
+
+        return {
+            "resources": len(self.resources),
+            "usd_per_hour": round(sum(r.usd_per_hour for r in self.resources), 4),
+            "month_to_date_usd": round(sum(r.month_to_date_usd for r in self.resources), 2),
+            "projected_month_usd": round(sum(r.projected_month_usd for r in self.resources), 2),
+            "by_stage": rounded(by_stage), "by_region": rounded(by_region),
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "scanned_at": self.finished.isoformat(),
+            "duration_s": round((self.finished - self.started).total_seconds(), 3),
+            "accounts": self.accounts, "regions": self.regions, "currency": "USD",
+            "totals": self.totals(),
+            "resources": [r.to_json() for r in self.resources],
+            "findings": [f.to_json() if hasattr(f, "to_json") else f for f in self.findings],
+            "errors": [e.to_json() for e in self.errors],
+            "api_calls": {"total": sum(self.api_calls.values()), **self.api_calls},
+        }
+
+
+def _error(account: str, region: str, kind: str, exc: Exception) -> ScanError:
+    if isinstance(exc, ClientError):
+        err = exc.response.get("Error", {})
+        return ScanError(account, region, kind, err.get("Code", "ClientError"), err.get("Message", str(exc)))
+    return ScanError(account, region, kind, type(exc).__name__, str(exc))
+
+
+def resolve_accounts(session: boto3.Session, role_arns: Iterable[str], counter: CallCounter,
+                     errors: list[ScanError]) -> list[Account]:
+    """The accounts to scan: the caller's own, or the accounts of the given roles."""
+    sts = counter.attach(client(session, "sts", session.region_name or "us-east-1"))
+    roles = list(role_arns)
+    if not roles:
+        try:
+            ident = sts.get_caller_identity()
+        except NoCredentialsError:
+            raise UsageError(
+                "no AWS credentials found. Configure them (`aws configure`, AWS_PROFILE, or --profile), "
+                "or try `sagetrim demo`, which needs none."
+            ) from None
+        except (ClientError, BotoCoreError) as exc:
+            raise UsageError(f"cannot tell which AWS account these credentials belong to: {exc}") from None
+        return [Account(ident["Account"], session)]
+    accounts = []
+    for arn in roles:
+        parts = arn.split(":")
+        if len(parts) < 6 or parts[2] != "iam" or not parts[5].startswith("role/"):
+            raise UsageError(f"{arn!r} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME).")
+        try:
+            creds = sts.assume_role(RoleArn=arn, RoleSessionName="sagetrim-scan")["Credentials"]
+        except (ClientError, BotoCoreError) as exc:
+            errors.append(_error(parts[4], "*", "*", exc))
+            continue
+        member = boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                               aws_session_token=creds["SessionToken"], region_name=session.region_name)
+        accounts.append(Account(parts[4], member, arn))
+    return accounts
+
+
+def scan(accounts: list[Account], regions: list[str], catalog: Catalog, *, kinds: Iterable[Kind] = tuple(Kind),
+         now: datetime | None = None, counter: CallCounter | None = None, use_cache: bool = True,
+         on_progress: Callable[[str, str, str, int], None] | None = None) -> ScanResult:
+    """Collect and price every resource of the chosen kinds in every account and region.
+
+    A failing account, region or kind is recorded in `errors`; the rest of the scan goes on.
+    """
+    started = datetime.now(UTC)
+    now = now or started
+    counter = counter or CallCounter()
+    result = ScanResult(started=started, finished=started, accounts=[a.account_id for a in accounts],
+                        regions=list(regions))
+    kinds = list(kinds)
+    tasks: list[tuple[Account, str, DescribeCache, Any]] = []
+    for account in accounts:
+        for region in regions:
+            sagemaker = counter.attach(client(account.session, "sagemaker", region))
+            cache = DescribeCache.for_target(sagemaker.meta.endpoint_url, account.account_id, region, use_cache)
+            tasks.append((account, region, cache, sagemaker))
+
+    def run(account: Account, region: str, cache: DescribeCache, sagemaker: Any, kind: Kind) -> list[Resource]:
+        scope = RegionScope(account.account_id, region, sagemaker, Pricer(catalog, region, now), cache)
+        return COLLECTORS[kind](scope)
+
+    with ThreadPoolExecutor(max_workers=REGION_WORKERS) as pool:
+        futures = {pool.submit(run, a, r, c, s, k): (a, r, k) for a, r, c, s in tasks for k in kinds}
+        for fut in as_completed(futures):
+            account, region, kind = futures[fut]
+            try:
+                found = fut.result()
+                result.resources.extend(found)
+                if on_progress:
+                    on_progress(account.account_id, region, kind.value, len(found))
+            except (ClientError, BotoCoreError) as exc:
+                result.errors.append(_error(account.account_id, region, kind.value, exc))
+                if on_progress:
+                    on_progress(account.account_id, region, kind.value, -1)
+    for _, _, cache, _ in tasks:
+        cache.save()
+    result.errors = _collapse(result.errors, len(kinds))
+    result.resources.sort(key=lambda r: (-r.usd_per_hour, r.account, r.region, r.kind.value, r.name))
+    result.finished = datetime.now(UTC)
+    result.api_calls = counter.counts()
+    return result
+
+
+def _collapse(errors: list[ScanError], n_kinds: int) -> list[ScanError]:
+    """One error for a region where every kind failed the same way (AccessDenied, say)."""
+    grouped: dict[tuple[str, str], list[ScanError]] = defaultdict(list)
+    for e in errors:
+        grouped[(e.account, e.region)].append(e)
+    out = []
+    for (account, region), errs in sorted(grouped.items()):
+        if len(errs) == n_kinds > 1 and len({e.code for e in errs}) == 1:
+            out.append(ScanError(account, region, "*", errs[0].code, errs[0].message))
+        else:
+            out.extend(sorted(errs, key=lambda e: e.kind))
+    return out
+
+
+def resolve_regions(session: boto3.Session, requested: list[str]) -> list[str]:
+    """Regions to scan: `all` is every region where SageMaker runs; none means the session's region."""
+    available = session.get_available_regions("sagemaker")
+    if not requested:
+        return [session.region_name or "us-east-1"]
+    if requested == ["all"]:
+        return sorted(available)
+    unknown = [r for r in requested if available and r not in available]
+    if unknown:
+        raise UsageError(f"unknown region(s): {', '.join(unknown)}; SageMaker runs in {', '.join(sorted(available))}.")
+    return requested
+
+
+def run_scan(session: boto3.Session, regions: list[str], role_arns: list[str], catalog: Catalog, *,
+             use_cache: bool = True, now: datetime | None = None, console: Any = None) -> ScanResult:
+    """Resolve accounts and regions, then scan them, with a progress display on `console` if given."""
+    counter = CallCounter()
+    early_errors: list[ScanError] = []
+    accounts = resolve_accounts(session, role_arns, counter, early_errors)
+    where = resolve_regions(session, regions)
+    if console is None:
+        result = scan(accounts, where, catalog, now=now, counter=counter, use_cache=use_cache)
+    else:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        total = len(accounts) * len(where) * len(Kind)
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console, transient=True) as progress:
+            task = progress.add_task("Scanning SageMaker", total=total)
+
+            def tick(account: str, region: str, kind: str, found: int) -> None:
+                progress.update(task, advance=1, description=f"Scanning {region} {kind}")
+
+            result = scan(accounts, where, catalog, now=now, counter=counter, use_cache=use_cache, on_progress=tick)
+    result.errors = early_errors + result.errors
+    result.accounts = sorted({*result.accounts, *(e.account for e in early_errors)})
+    return result

@@ -1,0 +1,85 @@
+"""How a scan is shown: where the money goes, resource by resource, with totals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+
+from sagetrim.inventory.scan import ScanResult
+from sagetrim.report.output import money, new_table
+
+RESOURCE_COLUMNS = ["account", "region", "kind", "name", "status", "instance_type", "instance_count", "usd_per_hour",
+                    "month_to_date_usd", "projected_month_usd", "created", "arn"]
+
+
+def resource_rows(result: ScanResult) -> list[dict[str, Any]]:
+    return [r.to_json() for r in result.resources]
+
+
+def _age(created: Any, now: Any) -> str:
+    if created is None:
+        return ""
+    seconds = (now - created).total_seconds()
+    if seconds < 3600:
+        return f"{seconds / 60:.0f}m"
+    if seconds < 86400 * 2:
+        return f"{seconds / 3600:.0f}h"
+    return f"{seconds / 86400:.0f}d"
+
+
+def resources_table(result: ScanResult, limit: int | None = None) -> Table:
+    shown = result.resources if limit is None else result.resources[:limit]
+    caption = f"{len(result.resources) - len(shown)} cheaper resources not shown; --format json lists all." if len(
+        shown) < len(result.resources) else None
+    multi_account = len(result.accounts) > 1
+    table = new_table(f"SageMaker resources that bill ({len(result.resources)}), most expensive first", caption)
+    if multi_account:
+        table.add_column("Account", no_wrap=True)
+    for col in ("Region", "Kind", "Name", "Status", "Instances", "Age", "$/hour", "Month so far", "Projected"):
+        table.add_column(col, justify="right" if col in ("Instances", "Age", "$/hour", "Month so far",
+                                                          "Projected") else "left",
+                         no_wrap=col in ("Region", "$/hour", "Month so far", "Projected"))
+    for r in shown:
+        instances = f"{r.instance_count} x {r.instance_type}" if r.instance_type and r.instance_count else (
+            r.instance_type or ("serverless" if r.details.get("serverless") else "-"))
+        row = [r.region, r.kind.value, r.name, r.status, instances, _age(r.created, result.finished),
+               money(r.usd_per_hour, 3) + ("" if r.price_exact else "~"), money(r.month_to_date_usd),
+               money(r.projected_month_usd)]
+        table.add_row(*([r.account] if multi_account else []), *row)
+    return table
+
+
+def totals_table(result: ScanResult) -> Table:
+    totals = result.totals()
+    table = new_table("Where the money goes")
+    for col in ("By", "", "Resources", "$/hour", "Month so far", "Projected month"):
+        table.add_column(col, justify="left" if col in ("By", "") else "right")
+    for label, group in (("stage", totals["by_stage"]), ("region", totals["by_region"])):
+        for key, t in sorted(group.items(), key=lambda kv: -kv[1]["projected_month_usd"]):
+            table.add_row(label, key, str(t["resources"]), money(t["usd_per_hour"], 3),
+                          money(t["month_to_date_usd"]), money(t["projected_month_usd"]))
+        table.add_section()
+    table.add_row("[bold]total[/]", "", str(totals["resources"]), money(totals["usd_per_hour"], 3),
+                  money(totals["month_to_date_usd"]), f"[bold]{money(totals['projected_month_usd'])}[/]")
+    return table
+
+
+def errors_table(result: ScanResult) -> Table:
+    table = new_table("Not scanned (the rest of the scan went on)")
+    for col in ("Account", "Region", "Kind", "Error", "Message"):
+        table.add_column(col)
+    for e in result.errors:
+        table.add_row(e.account, e.region, e.kind, e.code, e.message[:200])
+    return table
+
+
+def scan_view(result: ScanResult, limit: int | None = 25) -> RenderableType:
+    parts: list[RenderableType] = [resources_table(result, limit), totals_table(result)]
+    if result.errors:
+        parts.append(errors_table(result))
+    calls = sum(result.api_calls.values())
+    parts.append(f"[dim]{calls} API calls in {(result.finished - result.started).total_seconds():.1f} s across "
+                 f"{len(result.accounts)} account(s) and {len(result.regions)} region(s).[/]")
+    return Group(*parts)
