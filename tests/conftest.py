@@ -38,3 +38,17 @@ def run_cli(*args: str, env: dict[str, str] | None = None, cwd: str | None = Non
 @pytest.fixture
 def cli():
     return run_cli
+
+
+@pytest.fixture(scope="module")
+def account():
+    """A running simulated account (empty, with its Price List API), shared by one test module."""
+    from sagetrim.sim.account import start_account
+
+    server, _ = start_account(None)
+    server.reset()
+    try:
+        yield server
+    finally:
+        server.stop()
+        server.reset()

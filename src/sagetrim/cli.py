@@ -197,9 +197,58 @@ def scan(
     result = run_scan(session, split_csv(regions), split_csv(role_arn), load_catalog(), use_cache=not no_cache,
                       console=err_console if fmt is Format.TABLE and output is None else None)
     emit(fmt, console, doc=result.to_json(), rows=resource_rows(result), columns=RESOURCE_COLUMNS,
-         table=lambda: scan_view(result, show), output=output)
+         table=lambda: scan_view(result, show, console.width if output is None else 200), output=output)
     if output is not None:
         err_console.print(f"wrote {output}")
+
+
+# -- the simulated account -------------------------------------------------------------------------
+
+sim_app = typer.Typer(help="The simulated AWS account that `demo`, the tests and the benchmarks run on.")
+app.add_typer(sim_app, name="sim")
+
+
+@sim_app.command("serve")
+def sim_serve(
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1; 0 picks a free one.")] = 0,
+    scenario: Annotated[Path | None, typer.Option("--scenario", help="Fleet to generate, from a YAML file.")] = None,
+    preset: Annotated[str | None, typer.Option("--preset", help="A built-in fleet: demo.")] = None,
+    empty: Annotated[bool, typer.Option("--empty", help="Start with no resources at all.")] = False,
+) -> None:
+    """Run the simulated account until interrupted, and print how to point any AWS client at it."""
+    from sagetrim.sim.account import scenario_from, start_account
+
+    if empty and (scenario or preset):
+        raise UsageError("--empty cannot be combined with --scenario or --preset.")
+    chosen = None if empty else scenario_from(preset if (preset or scenario) else "demo", scenario)
+    with console.status("Starting the simulated account…"):
+        server, summary = start_account(chosen, port)
+    try:
+        made = ", ".join(f"{n} {k}s" for k, n in summary.counts.items()) or "no resources"
+        console.print(f"Simulated AWS account {server.account_id} on {server.url} with {made}.")
+        console.print("Point any AWS client at it (Ctrl-C stops it):\n")
+        for key, value in server.env().items():
+            console.print(f"export {key}={value}", markup=False, highlight=False)
+        console.print("\nthen, for example: sagetrim scan --regions us-east-1,eu-west-1", markup=False)
+        import threading
+
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        console.print("stopped")
+    finally:
+        server.stop()
+
+
+@app.command()
+def demo(
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.TABLE,
+) -> None:
+    """Try sagetrim with no AWS account: scan a simulated team's SageMaker account and show the waste."""
+    from sagetrim.demo import run_demo
+
+    if fmt is Format.CSV:
+        raise UsageError("demo prints a table or JSON; use --format table or --format json.")
+    run_demo(console, err_console, as_json=fmt is Format.JSON)
 
 
 def main() -> None:

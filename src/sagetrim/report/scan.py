@@ -29,24 +29,48 @@ def _age(created: Any, now: Any) -> str:
     return f"{seconds / 86400:.0f}d"
 
 
-def resources_table(result: ScanResult, limit: int | None = None) -> Table:
+KIND_LABEL = {"notebook-instance": "notebook", "studio-app": "studio app", "endpoint": "endpoint",
+              "training-job": "training", "tuning-job": "tuning", "processing-job": "processing",
+              "transform-job": "transform"}
+RUNNING = {"InService", "InProgress"}
+
+
+def resources_table(result: ScanResult, limit: int | None = None, width: int = 200) -> Table:
+    """The resources, most expensive first; below 110 columns the region, age and month so far are left out."""
+    compact = width < 110
     shown = result.resources if limit is None else result.resources[:limit]
-    caption = f"{len(result.resources) - len(shown)} cheaper resources not shown; --format json lists all." if len(
-        shown) < len(result.resources) else None
+    notes = ["~ a price that is an approximation (see `sagetrim prices`)."]
+    if len(shown) < len(result.resources):
+        notes.insert(0, f"{len(result.resources) - len(shown)} cheaper resources not shown; --show N or "
+                        "--format json lists them.")
     multi_account = len(result.accounts) > 1
-    table = new_table(f"SageMaker resources that bill ({len(result.resources)}), most expensive first", caption)
-    if multi_account:
+    table = new_table(f"SageMaker resources that bill ({len(result.resources)}), most expensive first",
+                      "\n".join(notes))
+    if multi_account and not compact:
         table.add_column("Account", no_wrap=True)
-    for col in ("Region", "Kind", "Name", "Status", "Instances", "Age", "$/hour", "Month so far", "Projected"):
-        table.add_column(col, justify="right" if col in ("Instances", "Age", "$/hour", "Month so far",
-                                                          "Projected") else "left",
-                         no_wrap=col in ("Region", "$/hour", "Month so far", "Projected"))
+    if not compact:
+        table.add_column("Region", no_wrap=True)
+    table.add_column("Kind", no_wrap=True)
+    table.add_column("Name", overflow="fold", min_width=16)
+    table.add_column("Instances", min_width=10)
+    if not compact:
+        table.add_column("Age", justify="right", no_wrap=True)
+    for col in ("$/hour", "Projected") if compact else ("$/hour", "Month so far", "Projected"):
+        table.add_column(col, justify="right", no_wrap=True)
     for r in shown:
-        instances = f"{r.instance_count} x {r.instance_type}" if r.instance_type and r.instance_count else (
-            r.instance_type or ("serverless" if r.details.get("serverless") else "-"))
-        row = [r.region, r.kind.value, r.name, r.status, instances, _age(r.created, result.finished),
-               money(r.usd_per_hour, 3) + ("" if r.price_exact else "~"), money(r.month_to_date_usd),
-               money(r.projected_month_usd)]
+        if r.instance_type and r.instance_count:
+            instances = f"{r.instance_count} x {r.instance_type.removeprefix('ml.')}"
+        elif r.details.get("serverless"):
+            instances = "serverless"
+        else:
+            instances = r.instance_type.removeprefix("ml.") if r.instance_type else "-"
+        name = r.name if r.status in RUNNING else f"{r.name} [dim]({r.status})[/]"
+        rate = money(r.usd_per_hour, 3) + ("" if r.price_exact else "~")
+        if compact:
+            table.add_row(KIND_LABEL[r.kind.value], name, instances, rate, money(r.projected_month_usd))
+            continue
+        row = [r.region, KIND_LABEL[r.kind.value], name, instances, _age(r.created, result.finished), rate,
+               money(r.month_to_date_usd), money(r.projected_month_usd)]
         table.add_row(*([r.account] if multi_account else []), *row)
     return table
 
@@ -75,8 +99,8 @@ def errors_table(result: ScanResult) -> Table:
     return table
 
 
-def scan_view(result: ScanResult, limit: int | None = 25) -> RenderableType:
-    parts: list[RenderableType] = [resources_table(result, limit), totals_table(result)]
+def scan_view(result: ScanResult, limit: int | None = 25, width: int = 200) -> RenderableType:
+    parts: list[RenderableType] = [resources_table(result, limit, width), totals_table(result)]
     if result.errors:
         parts.append(errors_table(result))
     calls = sum(result.api_calls.values())

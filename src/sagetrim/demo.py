@@ -1,0 +1,47 @@
+"""`sagetrim demo`: the whole product on a simulated account, in well under a minute, leaving nothing running."""
+
+from __future__ import annotations
+
+import time
+
+from rich.console import Console
+from rich.panel import Panel
+
+from sagetrim.catalog import load_catalog
+from sagetrim.inventory.scan import run_scan
+from sagetrim.report.output import money, to_json
+from sagetrim.report.scan import scan_view
+from sagetrim.sim.account import start_account
+from sagetrim.sim.fleet import demo_scenario
+
+NEXT_STEPS = """[bold]Point sagetrim at a real account[/] (read-only; it changes nothing):
+  sagetrim scan --profile PROFILE --regions all
+  sagetrim scan --role-arn arn:aws:iam::111122223333:role/sagetrim-read --regions us-east-1,eu-west-1
+  sagetrim prices ml.g5 --usage hosting          sagetrim estimate --plan examples/plan.yaml --compare
+Keep the simulated account running to try the commands against it:  sagetrim sim serve --preset demo"""
+
+
+def run_demo(console: Console, err_console: Console, *, as_json: bool = False) -> None:
+    """Start the demo account, scan it, show where the money goes, and stop the account."""
+    started = time.perf_counter()
+    scenario = demo_scenario()
+    with err_console.status("Starting a simulated AWS account with a team's SageMaker fleet…"):
+        server, _ = start_account(scenario)
+    try:
+        session = server.session(next(iter(scenario.regions)))
+        result = run_scan(session, list(scenario.regions), [], load_catalog(use_cache=False), use_cache=False,
+                          console=None if as_json else err_console)
+    finally:
+        server.stop()
+    if as_json:
+        console.print(to_json(result.to_json()), markup=False, highlight=False, soft_wrap=True)
+        return
+    totals = result.totals()
+    console.print(Panel.fit(
+        f"Simulated account {result.accounts[0]}: {totals['resources']} SageMaker resources that bill, in "
+        f"{len(result.regions)} regions, burning [bold]{money(totals['usd_per_hour'])}/hour[/] — "
+        f"[bold]{money(totals['projected_month_usd'])}[/] projected this month.",
+        title="sagetrim demo"))
+    console.print(scan_view(result, limit=15, width=console.width))
+    console.print(Panel(NEXT_STEPS, title="Next", expand=False))
+    console.print(f"[dim]demo finished in {time.perf_counter() - started:.1f} s; the simulated account is stopped.[/]")
