@@ -1,0 +1,67 @@
+"""`sagetrim demo` and `sagetrim sim serve` as a new user meets them."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import boto3
+
+from tests.conftest import run_cli
+
+
+def test_demo_shows_where_the_money_goes_quickly_and_leaves_nothing_running():
+    started = time.monotonic()
+    result = run_cli("demo", timeout=60)
+    elapsed = time.monotonic() - started
+    assert result.code == 0, result.err
+    assert elapsed < 45
+    out = result.out
+    assert "projected this month" in out and "Where the money goes" in out
+    assert "churn-model-v1-0000" in out and "hosting" in out
+    assert "sagetrim scan --profile" in out  # how to point it at a real account
+    assert "simulated account is stopped" in out
+
+
+def test_demo_as_json_is_a_scan_document():
+    result = run_cli("demo", "--format", "json", timeout=60)
+    assert result.code == 0, result.err
+    doc = json.loads(result.out)
+    kinds = {r["kind"] for r in doc["resources"]}
+    assert kinds >= {"notebook-instance", "studio-app", "endpoint", "training-job", "processing-job",
+                     "transform-job"}
+    assert doc["errors"] == [] and doc["regions"] == ["us-east-1", "eu-west-1"]
+    serverless = next(r for r in doc["resources"] if r["name"] == "faq-bot")
+    assert serverless["variants"][0]["serverless_memory_mb"] == 2048 and serverless["usd_per_hour"] == 0
+
+
+def test_sim_serve_prints_the_environment_and_answers_any_boto3_client(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-m", "sagetrim", "sim", "serve", "--empty"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "200"})
+    try:
+        env = {}
+        deadline = time.monotonic() + 30
+        while len(env) < 4 and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if line.startswith("export "):
+                key, _, value = line[len("export "):].strip().partition("=")
+                env[key] = value
+        assert "AWS_ENDPOINT_URL" in env
+        sm = boto3.client("sagemaker", region_name="us-east-1", endpoint_url=env["AWS_ENDPOINT_URL"],
+                          aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
+        sm.create_notebook_instance(NotebookInstanceName="mine", InstanceType="ml.g6.xlarge",
+                                    RoleArn="arn:aws:iam::123456789012:role/x")
+        scanned = run_cli("scan", "--format", "json", env=env)
+        assert [r["name"] for r in json.loads(scanned.out)["resources"]] == ["mine"]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=20)
+
+
+def test_sim_serve_rejects_conflicting_options():
+    result = run_cli("sim", "serve", "--empty", "--preset", "demo")
+    assert result.code == 2 and "--empty" in result.err
