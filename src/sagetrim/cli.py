@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from sagetrim import __version__
+from sagetrim.agent import cli as autostop_cli
 from sagetrim.clikit import DefaultCommandGroup, FormatOption, split_csv
 from sagetrim.errors import SagetrimError, UsageError
 from sagetrim.report.output import Format, emit
@@ -27,6 +28,7 @@ prices_app = typer.Typer(
     help="The SageMaker price catalog: list prices, or refresh them from the AWS Price List API.",
 )
 app.add_typer(prices_app, name="prices")
+app.add_typer(autostop_cli.app, name="autostop")
 
 console = Console()
 err_console = Console(stderr=True)

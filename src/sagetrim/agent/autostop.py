@@ -40,13 +40,12 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 STATE_VERSION = 1
 HTTP_TIMEOUT_S = 10.0
-_TIME = re.compile(
-    r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:\.(\d+))?\s*(Z|[+-]\d\d:?\d\d)?$", re.IGNORECASE
-)
+_TIME = re.compile(r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:\.(\d+))?\s*(Z|[+-]\d\d:?\d\d)?$", re.IGNORECASE)
 
 
 class JupyterError(Exception):
@@ -134,42 +133,40 @@ class Machine:
     """What /proc tells: boot, and the CPU time of the processes of some users."""
 
     def __init__(self, root: str) -> None:
-        self.root = root
+        self.root = Path(root)
         self.hz = float(os.sysconf("SC_CLK_TCK"))
-        with open(os.path.join(root, "stat")) as f:
-            self.boot_time = float(next(line.split()[1] for line in f if line.startswith("btime ")))
+        lines = (self.root / "stat").read_text().splitlines()
+        self.boot_time = float(next(line.split()[1] for line in lines if line.startswith("btime ")))
         try:
-            with open(os.path.join(root, "sys", "kernel", "random", "boot_id")) as f:
-                self.boot_id = f.read().strip()
+            self.boot_id = (self.root / "sys" / "kernel" / "random" / "boot_id").read_text().strip()
         except OSError:
-            self.boot_id = "btime-%d" % self.boot_time
+            self.boot_id = f"btime-{self.boot_time:.0f}"
 
     def processes(self, uids: set[int]) -> dict[str, list[float]]:
         """Map "pid:start-ticks" of each process owned by `uids` to [CPU ticks used, start time]."""
         found: dict[str, list[float]] = {}
-        for name in os.listdir(self.root):
-            if not name.isdigit() or int(name) == os.getpid():
+        me = str(os.getpid())
+        for path in self.root.iterdir():
+            if not path.name.isdigit() or path.name == me:
                 continue
-            path = os.path.join(self.root, name)
             try:
-                if os.stat(path).st_uid not in uids:
+                if path.stat().st_uid not in uids:
                     continue
-                with open(os.path.join(path, "stat")) as f:
-                    data = f.read()
+                data = (path / "stat").read_text()
                 fields = data[data.rindex(")") + 2 :].split()  # the command name may hold spaces
                 ticks, start = float(fields[11]) + float(fields[12]), int(fields[19])
             except (OSError, ValueError, IndexError):
                 continue  # gone, or unreadable
-            found["%s:%d" % (name, start)] = [ticks, self.boot_time + start / self.hz]
+            found[f"{path.name}:{start}"] = [ticks, self.boot_time + start / self.hz]
         return found
 
     def command(self, pid: str) -> str:
         """The command line of a process, or "" when it is gone."""
         try:
-            with open(os.path.join(self.root, pid, "cmdline"), "rb") as f:
-                return f.read().replace(b"\0", b" ").decode("utf-8", "replace").strip()
+            raw = (self.root / pid / "cmdline").read_bytes()
         except OSError:
             return ""
+        return raw.replace(b"\0", b" ").decode("utf-8", "replace").strip()
 
 
 def busy_processes(
@@ -214,30 +211,30 @@ def assess(
     busy_kernels, stuck = set(), False
     for k in jupyter["kernels"]:
         kid = str(k.get("id"))
-        label = "kernel %s" % (names.get(kid) or kid[:8])
+        label = "kernel " + (names.get(kid) or kid[:8])
         last = parse_time(k["last_activity"]) if k.get("last_activity") else now
         if k.get("execution_state") == "busy":
             since = busy_since[kid] = float(was_busy.get(kid, min(last, now)))
             busy_kernels.add(kid)
             if now - since > args.busy_cap_minutes * 60:
                 stuck = True
-                notes.append("%s busy for %s, beyond the busy cap: counted as stuck" % (label, span(now - since)))
+                notes.append(f"{label} busy for {span(now - since)}, beyond the busy cap: counted as stuck")
             else:
-                work.append("%s busy for %s" % (label, span(now - since)))
+                work.append(f"{label} busy for {span(now - since)}")
         else:
             seen.append((last, label))
         connections = int(k.get("connections") or 0)
         if connections and not args.ignore_connections:
-            work.append("%d browser connection(s) to %s" % (connections, label))
+            work.append(f"{connections} browser connection(s) to {label}")
     for t in jupyter["terminals"]:
         if t.get("last_activity"):
-            seen.append((parse_time(t["last_activity"]), "terminal %s" % t.get("name")))
+            seen.append((parse_time(t["last_activity"]), f"terminal {t.get('name')}"))
     if not args.ignore_connections and not stuck:  # Jupyter's own clock also counts a stuck kernel
         seen.append((parse_time(jupyter["status"]["last_activity"]), "Jupyter API (a browser?)"))
     for pid, percent, command in busy:
-        if any(("kernel-%s.json" % kid) in command for kid in busy_kernels):
+        if any(f"kernel-{kid}.json" in command for kid in busy_kernels):
             continue  # a busy kernel's own process: judged above, stuck or not
-        work.append("process %s at %.0f%% CPU: %s" % (pid, percent, command[:80] or "?"))
+        work.append(f"process {pid} at {percent:.0f}% CPU: {command[:80] or '?'}")
     state["busy_since"] = busy_since
     threshold = args.idle_minutes * 60
     if work:
@@ -249,22 +246,21 @@ def assess(
     idle_for = max(0.0, now - last)
     idle = idle_for >= threshold
     verdict = "idle" if idle else "not idle yet"
-    head = "%s: last activity %s ago (%s), threshold %s" % (verdict, span(idle_for), source, span(threshold))
+    head = f"{verdict}: last activity {span(idle_for)} ago ({source}), threshold {span(threshold)}"
     return idle, idle_for, [head, *notes]
 
 
 def stop_instance(args: argparse.Namespace, state: dict[str, Any], now: float) -> tuple[str, str, int]:
     """Stop the notebook instance once, if InService; return (action, reason, exit status)."""
     if state.get("stop_requested_at"):
-        return "none", "stop already requested at %s" % iso(state["stop_requested_at"]), 0
+        return "none", "stop already requested at " + iso(state["stop_requested_at"]), 0
     if args.dry_run:
         return "would-stop", "dry run: SageMaker not called", 0
     try:
-        with open(args.metadata_file) as f:
-            metadata = json.load(f)
+        metadata = json.loads(Path(args.metadata_file).read_text())
         name = str(metadata["ResourceName"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        return "none", "no notebook name in %s: %s" % (args.metadata_file, exc), 1
+        return "none", f"no notebook name in {args.metadata_file}: {exc}", 1
     arn = str(metadata.get("ResourceArn") or "").split(":")
     region = arn[3] if len(arn) > 5 and arn[3] else None
     endpoint = os.environ.get("AWS_ENDPOINT_URL_SAGEMAKER") or os.environ.get("AWS_ENDPOINT_URL") or None
@@ -274,34 +270,32 @@ def stop_instance(args: argparse.Namespace, state: dict[str, Any], now: float) -
         client = boto3.client("sagemaker", region_name=region, endpoint_url=endpoint)
         status = client.describe_notebook_instance(NotebookInstanceName=name)["NotebookInstanceStatus"]
         if status != "InService":
-            return "none", "notebook instance %s is %s: no stop requested" % (name, status), 0
+            return "none", f"notebook instance {name} is {status}: no stop requested", 0
         client.stop_notebook_instance(NotebookInstanceName=name)
     except Exception as exc:  # no boto3, no credentials, a denied or failed call: say it, try next run
-        return "none", "could not stop notebook instance %s: %s" % (name, exc), 1
+        return "none", f"could not stop notebook instance {name}: {exc}", 1
     state["stop_requested_at"] = now
-    return "stop", "stop requested for notebook instance %s" % name, 0
+    return "stop", "stop requested for notebook instance " + name, 0
 
 
 def load_state(path: str, boot_id: str) -> dict[str, Any]:
     """The state of earlier runs since this boot; empty when absent, unreadable or from another boot."""
     try:
-        with open(path) as f:
-            state = json.load(f)
+        state = json.loads(Path(path).read_text())
     except (OSError, ValueError):
         return {}
-    if not isinstance(state, dict) or state.get("version") != STATE_VERSION or state.get("boot_id") != boot_id:
+    if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
         return {}
-    return state
+    return state if state.get("boot_id") == boot_id else {}
 
 
 def save_state(path: str, state: dict[str, Any]) -> None:
     """Write the state atomically."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    temporary = "%s.%d.tmp" % (path, os.getpid())
-    with open(temporary, "w") as f:
-        json.dump(state, f, separators=(",", ":"))
-    os.replace(temporary, path)
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(state, separators=(",", ":")))
+    temporary.replace(target)
 
 
 def user_ids(spec: str | None) -> set[int]:
@@ -322,9 +316,12 @@ def user_ids(spec: str | None) -> set[int]:
 
 
 def _minutes(text: str) -> float:
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
     if not value > 0:
-        raise argparse.ArgumentTypeError("must be a number of minutes above 0, not %s" % text)
+        raise argparse.ArgumentTypeError(f"must be a number of minutes above 0, not {text!r}")
     return value
 
 
@@ -333,11 +330,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="autostop.py", description="Stop this SageMaker notebook instance when it is really idle."
     )
-    p.add_argument("--idle-minutes", type=_minutes, default=60.0, help="idle time before a stop (default 60)")
+    p.add_argument("--idle-minutes", type=_minutes, default=60.0, help="idle time before a stop (60)")
     p.add_argument("--jupyter-url", default="https://localhost:8443", help="default https://localhost:8443")
     p.add_argument("--token", default=os.environ.get("JUPYTER_TOKEN", ""), help="default $JUPYTER_TOKEN")
     p.add_argument("--ignore-connections", action="store_true", help="an open browser does not keep it up")
-    p.add_argument("--cpu-threshold", type=float, default=10.0, help="%% of one core per process (default 10)")
+    p.add_argument("--cpu-threshold", type=float, default=10.0, help="%% of one core per process (10)")
     p.add_argument("--busy-cap-minutes", type=_minutes, default=1440.0, help="busy longer is stuck (1440)")
     p.add_argument("--state-file", default="/var/tmp/sagetrim-autostop.json")
     p.add_argument("--metadata-file", default="/opt/ml/metadata/resource-metadata.json")
@@ -346,15 +343,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--now", type=float, help=argparse.SUPPRESS)  # epoch seconds, for tests and what-ifs
     p.add_argument("--dry-run", action="store_true", help="decide and say, never stop")
     args = p.parse_args(argv)
-    limit = 100.0 * (os.cpu_count() or 1)
-    if not 0.0 <= args.cpu_threshold <= limit:
-        p.error("--cpu-threshold must be between 0 and %g (100 x %d vCPUs)" % (limit, limit / 100))
+    vcpus = os.cpu_count() or 1
+    if not 0.0 <= args.cpu_threshold <= 100.0 * vcpus:
+        p.error(f"--cpu-threshold must be between 0 and {100 * vcpus} (100 x {vcpus} vCPUs)")
     if urllib.parse.urlsplit(args.jupyter_url).scheme not in ("http", "https"):
-        p.error("--jupyter-url must start with http:// or https://, not %r" % args.jupyter_url)
+        p.error(f"--jupyter-url must start with http:// or https://, not {args.jupyter_url!r}")
     try:
         args.uids = user_ids(args.users)
     except (KeyError, ValueError):
-        p.error("--users names a user that does not exist: %r" % args.users)
+        p.error(f"--users names a user that does not exist: {args.users!r}")
     return args
 
 
@@ -367,11 +364,15 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
     try:
         jupyter = Jupyter(args.jupyter_url, args.token).read()
     except JupyterError as exc:
-        report["reasons"] = ["Jupyter did not answer at %s: %s; nothing done this run" % (args.jupyter_url, exc)]
+        report["reasons"] = [f"Jupyter did not answer at {args.jupyter_url}: {exc}; nothing done this run"]
         return report, 0
     processes = machine.processes(args.uids)
     busy = busy_processes(machine, processes, state, now, args.cpu_threshold)
-    idle, idle_for, reasons = assess(args, jupyter, busy, state, now, machine.boot_time)
+    try:
+        idle, idle_for, reasons = assess(args, jupyter, busy, state, now, machine.boot_time)
+    except (KeyError, TypeError, ValueError) as exc:  # a Jupyter whose answers differ from the documented API
+        report["reasons"] = [f"Jupyter answered with what this agent cannot read ({exc!r}); nothing done this run"]
+        return report, 0
     status = 0
     if idle:
         report["action"], reason, status = stop_instance(args, state, now)
@@ -380,7 +381,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
     try:
         save_state(args.state_file, state)
     except OSError as exc:
-        reasons.append("state not saved to %s: %s" % (args.state_file, exc))
+        reasons.append(f"state not saved to {args.state_file}: {exc}")
     report.update(idle=idle, idle_for_s=round(idle_for, 1), reasons=reasons)
     return report, status
 
