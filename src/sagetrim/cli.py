@@ -42,6 +42,16 @@ OutputOption = Annotated[
 ]
 
 
+RulesOption = Annotated[
+    list[str] | None,
+    typer.Option("--rules", help="Rules to run, comma-separated [default: all]; `none` for the inventory only. "
+                 "`sagetrim rules` lists them."),
+]
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="Settings file [default: ./sagetrim.yaml if present].")
+]
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"sagetrim {__version__}")
@@ -188,20 +198,81 @@ def scan(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Describe everything again instead of reusing "
                         "describes of unchanged resources.")] = False,
     show: Annotated[int, typer.Option("--show", min=1, help="Resources shown in the table.")] = 25,
+    rules: RulesOption = None,
+    config: ConfigOption = None,
 ) -> None:
-    """Inventory every SageMaker resource that bills, with its burn rate and cost this month. Read-only."""
+    """Inventory every SageMaker resource that bills, with its cost, and the findings of the rules. Read-only."""
     from sagetrim.aws.session import make_session
     from sagetrim.catalog import load_catalog
+    from sagetrim.config import load_settings
     from sagetrim.inventory.scan import run_scan
     from sagetrim.report.scan import RESOURCE_COLUMNS, resource_rows, scan_view
+    from sagetrim.rules import select
 
+    settings = load_settings(config)
+    chosen = [] if split_csv(rules) == ["none"] else select(split_csv(rules))
     session = make_session(profile)
-    result = run_scan(session, split_csv(regions), split_csv(role_arn), load_catalog(), use_cache=not no_cache,
+    result = run_scan(session, split_csv(regions) or settings.regions, split_csv(role_arn) or settings.role_arns,
+                      load_catalog(), use_cache=not no_cache, rules=chosen, settings=settings,
                       console=err_console if fmt is Format.TABLE and output is None else None)
     emit(fmt, console, doc=result.to_json(), rows=resource_rows(result), columns=RESOURCE_COLUMNS,
          table=lambda: scan_view(result, show, console.width if output is None else 200), output=output)
     if output is not None:
         err_console.print(f"wrote {output}")
+
+
+# -- rules and settings ----------------------------------------------------------------------------
+
+@app.command("rules")
+def list_rules(fmt: FormatOption = Format.TABLE) -> None:
+    """List the rules, what each finds, and its settings with their defaults."""
+    import dataclasses
+
+    from sagetrim.report.output import new_table
+    from sagetrim.rules import RULES
+
+    rows = [{"rule": rid, "title": m.META.title, "kind": m.META.kind, "action": m.META.action.value,
+             "settings": {f.name: f.default for f in dataclasses.fields(m.Params)},
+             "description": (m.__doc__ or "").strip().splitlines()[0]} for rid, m in RULES.items()]
+
+    def table() -> object:
+        t = new_table("Rules (settings go under `rules:` in sagetrim.yaml)")
+        for col in ("Rule", "Finds", "Action", "Settings"):
+            t.add_column(col)
+        for r in rows:
+            t.add_row(r["rule"], r["description"].split(": ", 1)[-1], r["action"],
+                      ", ".join(f"{k}={v}" for k, v in r["settings"].items()))
+        return t
+
+    emit(fmt, console, doc=rows, rows=rows, columns=["rule", "title", "kind", "action", "description"],
+         table=table)  # type: ignore[arg-type]
+
+
+config_app = typer.Typer(help="The settings file, sagetrim.yaml.")
+app.add_typer(config_app, name="config")
+
+
+@config_app.command("init")
+def config_init(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write it.")] = Path("sagetrim.yaml"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented example settings file with every key and its default."""
+    from sagetrim.config import EXAMPLE
+
+    if out.exists() and not force:
+        raise UsageError(f"{out} exists; use --force to overwrite it or --out to write elsewhere.")
+    out.write_text(EXAMPLE)
+    console.print(f"wrote {out}")
+
+
+@config_app.command("check")
+def config_check(config: ConfigOption = None) -> None:
+    """Validate a settings file and print the settings in effect."""
+    from sagetrim.config import load_settings
+    from sagetrim.report.output import to_json
+
+    console.print(to_json(load_settings(config).model_dump(by_alias=True, exclude_none=True)), markup=False)
 
 
 # -- the simulated account -------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import ModuleType
 from typing import Any
 
 import boto3
@@ -15,6 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from sagetrim.aws.calls import CallCounter
 from sagetrim.aws.session import client
 from sagetrim.catalog import Catalog
+from sagetrim.config import Settings
 from sagetrim.errors import UsageError
 from sagetrim.inventory.collectors import COLLECTORS, RegionScope
 from sagetrim.inventory.costing import Pricer
@@ -45,6 +47,7 @@ class ScanResult:
     errors: list[ScanError] = field(default_factory=list)
     api_calls: dict[str, int] = field(default_factory=dict)
     findings: list[Any] = field(default_factory=list)
+    excluded: list[str] = field(default_factory=list)
 
     def totals(self) -> dict[str, Any]:
         by_stage: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
@@ -68,6 +71,17 @@ class ScanResult:
             "by_stage": rounded(by_stage), "by_region": rounded(by_region),
         }
 
+    def savings(self) -> dict[str, Any]:
+        """Estimated monthly savings: a resource with several findings counts once, by the largest."""
+        best: dict[str, float] = {}
+        for f in self.findings:
+            best[f.arn] = max(best.get(f.arn, 0.0), f.monthly_savings_usd)
+        by_rule: dict[str, float] = defaultdict(float)
+        for f in self.findings:
+            by_rule[f.rule] += f.monthly_savings_usd
+        return {"monthly_usd": round(sum(best.values()), 2), "findings": len(self.findings),
+                "resources": len(best), "by_rule": {k: round(v, 2) for k, v in sorted(by_rule.items())}}
+
     def to_json(self) -> dict[str, Any]:
         return {
             "scanned_at": self.finished.isoformat(),
@@ -75,7 +89,9 @@ class ScanResult:
             "accounts": self.accounts, "regions": self.regions, "currency": "USD",
             "totals": self.totals(),
             "resources": [r.to_json() for r in self.resources],
-            "findings": [f.to_json() if hasattr(f, "to_json") else f for f in self.findings],
+            "findings": [f.to_json() for f in self.findings],
+            "savings": self.savings(),
+            "excluded": {"tag": "sagetrim:exclude=true", "count": len(self.excluded), "arns": self.excluded},
             "errors": [e.to_json() for e in self.errors],
             "api_calls": {"total": sum(self.api_calls.values()), **self.api_calls},
         }
@@ -194,8 +210,10 @@ def resolve_regions(session: boto3.Session, requested: list[str]) -> list[str]:
 
 
 def run_scan(session: boto3.Session, regions: list[str], role_arns: list[str], catalog: Catalog, *,
-             use_cache: bool = True, now: datetime | None = None, console: Any = None) -> ScanResult:
-    """Resolve accounts and regions, then scan them, with a progress display on `console` if given."""
+             use_cache: bool = True, now: datetime | None = None, console: Any = None,
+             rules: list[ModuleType] | None = None, settings: Settings | None = None) -> ScanResult:
+    """Resolve accounts and regions, scan them (with a progress display on `console` if given), and run
+    the rules over what was found unless `rules` is empty."""
     counter = CallCounter()
     early_errors: list[ScanError] = []
     accounts = resolve_accounts(session, role_arns, counter, early_errors)
@@ -214,6 +232,25 @@ def run_scan(session: boto3.Session, regions: list[str], role_arns: list[str], c
                 progress.update(task, advance=1, description=f"Scanning {region} {kind}")
 
             result = scan(accounts, where, catalog, now=now, counter=counter, use_cache=use_cache, on_progress=tick)
+    if rules is None or rules:
+        from sagetrim.rules import select
+        from sagetrim.rules.engine import evaluate_all
+
+        sessions = {a.account_id: a.session for a in accounts}
+        clients: dict[tuple[str, str, str], Any] = {}
+
+        def client_for(account: str, region: str, service: str) -> Any:
+            key = (account, region, service)
+            if key not in clients:
+                clients[key] = counter.attach(client(sessions[account], service, region))
+            return clients[key]
+
+        evaluation = evaluate_all(result.resources, [(a.account_id, r) for a in accounts for r in where],
+                                  select(None) if rules is None else rules, settings or Settings(), catalog,
+                                  now or result.finished, client_for)
+        result.findings, result.excluded = evaluation.findings, evaluation.excluded
+        result.errors.extend(evaluation.errors)
+        result.api_calls = counter.counts()
     result.errors = early_errors + result.errors
     result.accounts = sorted({*result.accounts, *(e.account for e in early_errors)})
     return result

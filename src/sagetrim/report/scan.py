@@ -101,9 +101,35 @@ def errors_table(result: ScanResult) -> Table:
 
 def scan_view(result: ScanResult, limit: int | None = 25, width: int = 200) -> RenderableType:
     parts: list[RenderableType] = [resources_table(result, limit, width), totals_table(result)]
+    if result.findings or result.excluded:
+        parts.append(findings_table(result, limit))
     if result.errors:
         parts.append(errors_table(result))
     calls = sum(result.api_calls.values())
     parts.append(f"[dim]{calls} API calls in {(result.finished - result.started).total_seconds():.1f} s across "
                  f"{len(result.accounts)} account(s) and {len(result.regions)} region(s).[/]")
     return Group(*parts)
+
+
+FINDING_COLUMNS = ["rule", "severity", "account", "region", "kind", "name", "monthly_savings_usd", "action",
+                   "message", "arn"]
+
+
+def findings_table(result: ScanResult, limit: int | None = None) -> Table:
+    savings = result.savings()
+    shown = result.findings if limit is None else result.findings[:limit]
+    notes = [f"Estimated savings {money(savings['monthly_usd'])} a month "
+             "(a resource with several findings counts once, by the largest)."]
+    if result.excluded:
+        notes.append(f"{len(result.excluded)} resource(s) opted out with the tag sagetrim:exclude=true.")
+    if len(shown) < len(result.findings):
+        notes.append(f"{len(result.findings) - len(shown)} smaller findings not shown; --format json lists all.")
+    table = new_table(f"Findings ({len(result.findings)}), largest saving first", "\n".join(notes))
+    table.add_column("Rule", no_wrap=True)
+    table.add_column("Resource", overflow="fold")
+    table.add_column("Saves/month", justify="right", no_wrap=True)
+    table.add_column("Action", no_wrap=True)
+    table.add_column("Evidence", overflow="fold")
+    for f in shown:
+        table.add_row(f.rule, f"{f.name} [dim]{f.region}[/]", money(f.monthly_savings_usd), f.action.value, f.message)
+    return table

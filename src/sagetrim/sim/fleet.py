@@ -28,10 +28,12 @@ if TYPE_CHECKING:
 ROLE_ARN = "arn:aws:iam::{account}:role/SageMakerExecution"
 IMAGE = "763104351884.dkr.ecr.{region}.amazonaws.com/pytorch-inference:2.3-cpu-py311"
 SKLEARN_IMAGE = "683313688378.dkr.ecr.{region}.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
-ENDPOINT_NAMESPACE = "/aws/sagemaker/Endpoints"
+INVOCATION_NAMESPACE = "AWS/SageMaker"  # Invocations, ModelLatency, async metrics
+ENDPOINT_NAMESPACE = "/aws/sagemaker/Endpoints"  # instance utilization
 TRAINING_NAMESPACE = "/aws/sagemaker/TrainingJobs"
 PROCESSING_NAMESPACE = "/aws/sagemaker/ProcessingJobs"
-PERIOD_S = 300  # metrics at 5-minute resolution
+PERIOD_S = 3600  # one datapoint an hour: statistic sets of the hour's 60 one-minute samples
+SAMPLES = PERIOD_S // 60
 HISTORY_DAYS = 14
 
 Traffic = Literal["idle", "diurnal", "bursty", "steady", "high", "periodic", "sporadic"]
@@ -292,14 +294,22 @@ class FleetBuilder:
         invocations = np.round(load * g.requests_per_minute * PERIOD_S / 60)
         busy = invocations > 0
         if busy.any():
-            # Invocations and latency are published only for periods with requests.
+            # Invocation metrics are published only for periods with requests.
             t, inv = ts[busy], invocations[busy]
-            store.put_series(ENDPOINT_NAMESPACE, "Invocations", dims, t, sums=inv, counts=PERIOD_S / 60,
-                             minimums=0.0, maximums=np.ceil(inv / (PERIOD_S / 60) * 1.5), unit="None")
-            latency = 20_000 + 30_000 * load[busy] + rng.normal(0, 2_000, t.size)
-            store.put_series(ENDPOINT_NAMESPACE, "ModelLatency", dims, t, values=np.clip(latency, 1_000, None),
-                             unit="Microseconds")
-            self.summary.metric_series += 2
+            if g.asynchronous:
+                endpoint_dims = {"EndpointName": endpoint}
+                store.put_series(INVOCATION_NAMESPACE, "InvocationsProcessed", endpoint_dims, t, sums=inv,
+                                 counts=SAMPLES, minimums=0.0, maximums=np.ceil(inv / SAMPLES * 2), unit="None")
+                store.put_series(INVOCATION_NAMESPACE, "ApproximateBacklogSize", endpoint_dims, t,
+                                 values=np.ceil(inv / SAMPLES), counts=SAMPLES, unit="None")
+                self.summary.metric_series += 2
+            else:
+                store.put_series(INVOCATION_NAMESPACE, "Invocations", dims, t, sums=inv, counts=SAMPLES,
+                                 minimums=0.0, maximums=np.ceil(inv / SAMPLES * 1.5), unit="None")
+                latency = 20_000 + 30_000 * load[busy] + rng.normal(0, 2_000, t.size)
+                store.put_series(INVOCATION_NAMESPACE, "ModelLatency", dims, t,
+                                 values=np.clip(latency, 1_000, None), counts=SAMPLES, unit="Microseconds")
+                self.summary.metric_series += 2
         if g.serverless_memory_mb:
             return
         inst = self.catalog.instance(g.instance_type)
@@ -308,17 +318,17 @@ class FleetBuilder:
         mem = 25 + 20 * load + rng.normal(0, 1, ts.size)
         instance_dims = {"EndpointName": endpoint, "VariantName": variant}
         store.put_series(ENDPOINT_NAMESPACE, "CPUUtilization", instance_dims, ts,
-                         values=np.clip(cpu, 0, inst.vcpu * 100), unit="Percent")
+                         values=np.clip(cpu, 0, inst.vcpu * 100), counts=SAMPLES, unit="Percent")
         store.put_series(ENDPOINT_NAMESPACE, "MemoryUtilization", instance_dims, ts, values=np.clip(mem, 0, 100),
-                         unit="Percent")
+                         counts=SAMPLES, unit="Percent")
         self.summary.metric_series += 2
         if inst.gpu_count:
             gpu_peak = g.gpu_peak_pct if g.gpu_peak_pct is not None else 50.0
             gpu = inst.gpu_count * (gpu_peak * load + rng.normal(0, 0.3, ts.size))
             store.put_series(ENDPOINT_NAMESPACE, "GPUUtilization", instance_dims, ts,
-                             values=np.clip(gpu, 0, inst.gpu_count * 100), unit="Percent")
+                             values=np.clip(gpu, 0, inst.gpu_count * 100), counts=SAMPLES, unit="Percent")
             store.put_series(ENDPOINT_NAMESPACE, "GPUMemoryUtilization", instance_dims, ts,
-                             values=np.clip(gpu * 0.8, 0, inst.gpu_count * 100), unit="Percent")
+                             values=np.clip(gpu * 0.8, 0, inst.gpu_count * 100), counts=SAMPLES, unit="Percent")
             self.summary.metric_series += 2
 
     # jobs

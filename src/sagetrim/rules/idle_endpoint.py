@@ -1,0 +1,96 @@
+"""idle-endpoint: a real-time or asynchronous endpoint that served nothing in the last N hours.
+
+An endpoint bills for its instances every hour whether anyone calls it or not. Invocations are read
+per variant with the exact dimension set CloudWatch publishes (`EndpointName` and `VariantName`);
+no datapoints means no invocations. An endpoint younger than the window is not judged yet; a
+serverless endpoint costs nothing while idle and is left alone. Asynchronous endpoints publish
+`InvocationsProcessed` and `ApproximateBacklogSize` per endpoint instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sagetrim.aws.metrics import MetricQuery
+from sagetrim.costs import HOURS_PER_MONTH
+from sagetrim.inventory.model import Kind, Resource
+from sagetrim.rules.inventory import Inventory, age_hours, severity_for
+from sagetrim.rules.model import Action, Finding, RuleMeta, Severity
+
+META = RuleMeta(id="idle-endpoint", title="Endpoint with no invocations", severity=Severity.HIGH,
+                kind=Kind.ENDPOINT.value, action=Action.DELETE_ENDPOINT)
+NAMESPACE = "AWS/SageMaker"
+
+
+@dataclass(frozen=True)
+class Params:
+    """hours: the window with no invocations that makes an endpoint idle."""
+
+    hours: int = 24
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.hours <= 24 * 14:
+            raise ValueError("hours must be between 1 and 336 (CloudWatch keeps 1-minute data 15 days)")
+
+
+def _candidates(resources: list[Resource], params: Params, now: datetime) -> Iterator[Resource]:
+    for r in resources:
+        if r.kind is not Kind.ENDPOINT or r.status != "InService":
+            continue
+        if r.details.get("serverless") or age_hours(r, now) < params.hours:
+            continue
+        yield r
+
+
+def _key(endpoint: str, variant: str | None, metric: str) -> str:
+    return f"{META.id}/{endpoint}/{variant or '*'}/{metric}"
+
+
+def queries(resources: list[Resource], params: Params, now: datetime) -> list[MetricQuery]:
+    """One query per variant (two per asynchronous endpoint), over exactly the window."""
+    end = now.replace(second=0, microsecond=0)
+    start = end - timedelta(hours=params.hours)
+    period = params.hours * 3600
+    out = []
+    for r in _candidates(resources, params, now):
+        if r.details.get("async"):
+            dims = (("EndpointName", r.name),)
+            out.append(MetricQuery(_key(r.name, None, "InvocationsProcessed"), NAMESPACE, "InvocationsProcessed",
+                                   dims, "Sum", period, start, end))
+            out.append(MetricQuery(_key(r.name, None, "ApproximateBacklogSize"), NAMESPACE,
+                                   "ApproximateBacklogSize", dims, "Maximum", period, start, end))
+            continue
+        for v in r.variants:
+            out.append(MetricQuery(_key(r.name, v.name, "Invocations"), NAMESPACE, "Invocations",
+                                   (("EndpointName", r.name), ("VariantName", v.name)), "Sum", period, start, end))
+    return out
+
+
+def evaluate(inv: Inventory, params: Params) -> Iterator[Finding]:
+    for r in _candidates(inv.resources, params, inv.now):
+        if r.details.get("async"):
+            processed = inv.series(_key(r.name, None, "InvocationsProcessed")).total
+            backlog = inv.series(_key(r.name, None, "ApproximateBacklogSize")).peak or 0
+            if processed or backlog:
+                continue
+            per_variant = [{"variant": v.name, "invocations": 0} for v in r.variants]
+        else:
+            per_variant = [{"variant": v.name,
+                            "invocations": inv.series(_key(r.name, v.name, "Invocations")).total}
+                           for v in r.variants]
+            if not per_variant or any(p["invocations"] for p in per_variant):
+                continue
+        monthly = r.usd_per_hour * HOURS_PER_MONTH
+        instances = ", ".join(f"{v.instance_count} x {v.instance_type}" for v in r.variants if v.instance_type)
+        yield Finding(
+            rule=META.id, account=inv.account, region=inv.region, kind=r.kind.value, name=r.name, arn=r.arn,
+            severity=Severity(severity_for(monthly)), monthly_savings_usd=monthly,
+            evidence={"window_hours": params.hours, "invocations": 0, "variants": per_variant,
+                      "asynchronous": bool(r.details.get("async")), "age_hours": round(age_hours(r, inv.now), 1),
+                      "instances": instances, "usd_per_hour": round(r.usd_per_hour, 4)},
+            message=(f"no invocations in the last {params.hours} h on any variant ({instances}); "
+                     f"deleting it saves ${monthly:,.2f} a month"),
+            action=META.action,
+        )
