@@ -8,14 +8,18 @@ numpy columns sorted by time: ``ts`` (int64 epoch seconds), ``sums``, ``counts``
 
 Memory stays small at fleet size because columns are shared where the data allows: a column
 whose values are all equal is a zero-stride broadcast of one float, raw values use one array for
-sum, minimum and maximum, and identical timestamp arrays loaded through :meth:`put_series` are
-stored once. Percentiles follow CloudWatch: they are computed (nearest rank over the weighted
-values) only for periods whose datapoints all have ``SampleCount == 1`` or ``min == max``, and
-no negative value; other periods have no percentile.
+sum, minimum and maximum, values with counts store no sums (they are value * count), and identical
+timestamp arrays loaded through :meth:`MetricStore.put_series` are stored once.
 
-Suggested bulk load for a 14-day endpoint fleet: hourly statistic sets per endpoint variant
-(``Sum`` = the hour's total, ``SampleCount`` = the number of 1-minute datapoints, ``Minimum`` /
-``Maximum`` of those); queries should then use a ``Period`` of 3600 s or a multiple of it.
+Percentiles follow CloudWatch: they are computed (nearest rank over the weighted values) only for
+periods whose datapoints all have ``SampleCount == 1`` or ``min == max``, and no negative value;
+other periods have no percentile.
+
+Suggested bulk load for a 14-day endpoint fleet: one datapoint per hour per endpoint variant,
+as a statistic set where ``Sum``/``Minimum``/``Maximum`` matter (``Invocations``: the hour's total,
+``SampleCount`` = 60 one-minute datapoints; ``ModelLatency``), and as ``values`` with ``counts=60``
+(hourly means) for utilization metrics. Queries then need a ``Period`` of 3600 s or a multiple of it;
+a finer period sees one datapoint per hour.
 """
 
 from __future__ import annotations
@@ -35,7 +39,9 @@ __all__ = [
     "BucketStats",
     "MetricKey",
     "MetricStore",
+    "Slice",
     "bucket_statistics",
+    "epoch_seconds",
     "metric_key",
     "parse_percentile",
 ]
@@ -47,6 +53,9 @@ ColumnInput = ArrayInput | float | int
 
 MetricKey = tuple[str, str, tuple[tuple[str, str], ...]]
 """Namespace, metric name and dimensions sorted by name."""
+
+_Columns = tuple[IntArray, FloatArray | None, FloatArray, FloatArray, FloatArray]
+"""ts, sums (None: mins * counts), counts, mins, maxs."""
 
 STANDARD_STATISTICS: Final = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
 NO_UNIT: Final = "None"
@@ -79,13 +88,23 @@ def _readonly(arr: npt.NDArray[Any]) -> npt.NDArray[Any]:
     return arr
 
 
+_CONSTANTS: dict[tuple[float, int], FloatArray] = {}
+
+
 def _constant(value: float, n: int) -> FloatArray:
-    """A column of ``n`` equal values that occupies one float."""
-    return np.broadcast_to(np.float64(value), (n,))
+    """A read-only column of ``n`` equal values that occupies one float (shared between series)."""
+    column = _CONSTANTS.get((value, n))
+    if column is None:
+        column = np.broadcast_to(np.float64(value), (n,))
+        if len(_CONSTANTS) < 4096:
+            _CONSTANTS[(value, n)] = column
+    return column
 
 
 def _column(value: ColumnInput, n: int, name: str) -> FloatArray:
     if isinstance(value, int | float):
+        if not np.isfinite(value):
+            raise ValueError(f"{name} is NaN or infinite")
         return _constant(float(value), n)
     arr = np.asarray(value, dtype=np.float64)
     if arr.shape != (n,):
@@ -100,28 +119,40 @@ def _is_constant(arr: FloatArray) -> bool:
 
 
 def _compact(
-    sums: FloatArray, counts: FloatArray, mins: FloatArray, maxs: FloatArray
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    """Share columns where the data allows it (see the module docstring)."""
-    n = sums.size
+    sums: FloatArray | None, counts: FloatArray, mins: FloatArray, maxs: FloatArray
+) -> tuple[FloatArray | None, FloatArray, FloatArray, FloatArray]:
+    """Share columns where the data allows it (see the module docstring).
+
+    A None ``sums`` stands for ``mins * counts``: every sample of each datapoint had one value.
+    """
+    n = mins.size
     if n and counts.strides != (0,) and _is_constant(counts):
         counts = _constant(float(counts[0]), n)
-    if n and counts.strides == (0,) and float(counts[0]) == 1.0:
-        if mins is not sums and np.array_equal(mins, sums):
-            mins = sums
-        if maxs is not sums and np.array_equal(maxs, sums):
-            maxs = sums
+    if maxs is not mins and np.array_equal(maxs, mins):
+        maxs = mins
+    if sums is not None and maxs is mins:
+        if counts.strides == (0,) and n and float(counts[0]) == 1.0:
+            if np.array_equal(sums, mins):
+                sums = mins
+        elif np.array_equal(sums, mins * counts):
+            sums = None
     return sums, counts, mins, maxs
+
+
+def _sums(sums: FloatArray | None, counts: FloatArray, mins: FloatArray) -> FloatArray:
+    return mins * counts if sums is None else sums
 
 
 def _to_epoch_seconds(timestamps: ArrayInput | Sequence[datetime]) -> IntArray:
     if isinstance(timestamps, np.ndarray):
-        if np.issubdtype(timestamps.dtype, np.datetime64):
+        if timestamps.dtype.kind == "M":
             return timestamps.astype("datetime64[s]").astype(np.int64)
+        if timestamps.dtype.kind in "iu":
+            return timestamps.astype(np.int64, copy=False)
         return np.floor(timestamps).astype(np.int64)
     items = list(timestamps)
     if items and isinstance(items[0], datetime):
-        return np.array([int(_epoch(t)) for t in items], dtype=np.int64)
+        return np.array([int(_epoch(t)) for t in items if isinstance(t, datetime)], dtype=np.int64)
     return np.floor(np.asarray(items, dtype=np.float64)).astype(np.int64)
 
 
@@ -138,27 +169,28 @@ class _Series:
 
     def __init__(self) -> None:
         self.ts: IntArray = _EMPTY_I
-        self.sums: FloatArray = _EMPTY_F
+        self.sums: FloatArray | None = _EMPTY_F
         self.counts: FloatArray = _EMPTY_F
         self.mins: FloatArray = _EMPTY_F
         self.maxs: FloatArray = _EMPTY_F
-        self._pending: list[tuple[IntArray, FloatArray, FloatArray, FloatArray, FloatArray]] = []
+        self._pending: list[_Columns] = []
 
     def append(
-        self, ts: IntArray, sums: FloatArray, counts: FloatArray, mins: FloatArray, maxs: FloatArray
+        self, ts: IntArray, sums: FloatArray | None, counts: FloatArray, mins: FloatArray, maxs: FloatArray
     ) -> None:
         if self.ts.size == 0 and not self._pending and (ts.size < 2 or bool((ts[1:] >= ts[:-1]).all())):
             self.ts, self.sums, self.counts, self.mins, self.maxs = ts, sums, counts, mins, maxs
         else:
             self._pending.append((ts, sums, counts, mins, maxs))
 
-    def columns(self) -> tuple[IntArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    def columns(self) -> _Columns:
         """Return the columns, merging datapoints appended since the last read."""
         if self._pending:
             parts = [(self.ts, self.sums, self.counts, self.mins, self.maxs), *self._pending]
             self._pending = []
             ts = np.concatenate([p[0] for p in parts])
-            sums, counts, mins, maxs = (np.concatenate([p[i] for p in parts]) for i in range(1, 5))
+            sums = np.concatenate([_sums(p[1], p[2], p[3]) for p in parts])
+            counts, mins, maxs = (np.concatenate([p[i] for p in parts]) for i in range(2, 5))
             if ts.size > 1 and not bool((ts[1:] >= ts[:-1]).all()):
                 order = np.argsort(ts, kind="stable")
                 ts, sums, counts, mins, maxs = ts[order], sums[order], counts[order], mins[order], maxs[order]
@@ -167,9 +199,8 @@ class _Series:
         return self.ts, self.sums, self.counts, self.mins, self.maxs
 
     def arrays(self) -> Iterator[npt.NDArray[Any]]:
-        yield from (self.ts, self.sums, self.counts, self.mins, self.maxs)
-        for part in self._pending:
-            yield from part
+        for part in ((self.ts, self.sums, self.counts, self.mins, self.maxs), *self._pending):
+            yield from (a for a in part if a is not None)
 
 
 class _Metric:
@@ -204,16 +235,19 @@ class BucketStats:
 class MetricStore:
     """The CloudWatch metrics of one account and region.
 
-    Thread-safe: every public method holds the store's lock. ``clock`` returns the current epoch
-    time used for start-time rounding and ``RecentlyActive``; replace it to freeze time.
+    Thread-safe: every public method holds the store's lock.
+
+    Args:
+        clock: Returns "now" in epoch seconds, for start-time rounding, ``RecentlyActive`` and
+            datapoints sent without a timestamp.
     """
 
-    def __init__(self) -> None:
-        self.clock: Callable[[], float] = time.time
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
         self._lock = threading.RLock()
         self._metrics: dict[MetricKey, _Metric] = {}
         self._by_name: dict[tuple[str, str], list[MetricKey]] = {}
-        self._ts_pool: dict[tuple[int, int, int, int], IntArray] = {}
+        self._ts_pool: dict[bytes, IntArray] = {}
         self._list_cache: dict[tuple[Any, ...], list[MetricKey]] = {}
 
     def __len__(self) -> int:
@@ -264,12 +298,8 @@ class MetricStore:
             if sums is not None or minimums is not None or maximums is not None:
                 raise ValueError("pass either values (with optional counts) or sums/counts/minimums/maximums")
             vals = _column(values, n, "values")
-            if counts is None:
-                cnt = _constant(1.0, n)
-                sum_col = vals
-            else:
-                cnt = _column(counts, n, "counts")
-                sum_col = vals * cnt
+            cnt = _constant(1.0, n) if counts is None else _column(counts, n, "counts")
+            sum_col: FloatArray | None = vals if counts is None else None
             min_col = max_col = vals
         else:
             if sums is None or counts is None or minimums is None or maximums is None:
@@ -280,8 +310,12 @@ class MetricStore:
             max_col = _column(maximums, n, "maximums")
         if n and bool((cnt <= 0).any()):
             raise ValueError("counts must be positive")
-        order = np.argsort(ts, kind="stable") if n > 1 and not bool((ts[1:] >= ts[:-1]).all()) else None
-        if order is not None:
+        if n == 0:
+            return
+        pooled = self._ts_pool.get(ts.tobytes())
+        order = None
+        if pooled is None and n > 1 and not bool((ts[1:] >= ts[:-1]).all()):
+            order = np.argsort(ts, kind="stable")
             ts = ts[order]
         owned: dict[int, FloatArray] = {}
 
@@ -293,44 +327,40 @@ class MetricStore:
                 owned[id(col)] = _readonly(col[order] if order is not None else col.copy())
             return owned[id(col)]
 
-        cols = _compact(own(sum_col), own(cnt), own(min_col), own(max_col))
+        cols = _compact(None if sum_col is None else own(sum_col), own(cnt), own(min_col), own(max_col))
         with self._lock:
             self._append(metric_key(namespace, metric_name, dimensions), unit or NO_UNIT, self._intern(ts), *cols)
 
-    def put_datapoint(
+    def put_points(
         self,
         key: MetricKey,
-        timestamp: float,
-        *,
-        sum_: float,
-        count: float,
-        minimum: float,
-        maximum: float,
+        timestamps: Sequence[int],
+        sums: Sequence[float],
+        counts: Sequence[float],
+        minimums: Sequence[float],
+        maximums: Sequence[float],
         unit: str | None = None,
     ) -> None:
-        """Add one datapoint (a statistic set) to a metric."""
-        ts = np.array([int(timestamp // 1)], dtype=np.int64)
-        cols = tuple(np.array([v], dtype=np.float64) for v in (sum_, count, minimum, maximum))
+        """Add a few datapoints (statistic sets) to a metric, as PutMetricData does."""
+        ts = np.asarray(timestamps, dtype=np.int64)
+        cols = tuple(np.asarray(c, dtype=np.float64) for c in (sums, counts, minimums, maximums))
         with self._lock:
             self._append(key, unit or NO_UNIT, ts, *cols)
 
     def _intern(self, ts: IntArray) -> IntArray:
-        if ts.size == 0:
-            return _EMPTY_I
-        pool_key = (int(ts.size), int(ts[0]), int(ts[-1]), hash(ts.tobytes()))
-        pooled = self._ts_pool.get(pool_key)
-        if pooled is not None and np.array_equal(pooled, ts):
-            return pooled
-        stored = _readonly(np.array(ts, dtype=np.int64, copy=True))
-        self._ts_pool[pool_key] = stored
-        return stored
+        """Return the stored copy of a sorted timestamp array, one per distinct array."""
+        raw = ts.tobytes()
+        pooled = self._ts_pool.get(raw)
+        if pooled is None:
+            pooled = self._ts_pool[raw] = _readonly(np.array(ts, dtype=np.int64, copy=True))
+        return pooled
 
     def _append(
         self,
         key: MetricKey,
         unit: str,
         ts: IntArray,
-        sums: FloatArray,
+        sums: FloatArray | None,
         counts: FloatArray,
         mins: FloatArray,
         maxs: FloatArray,
@@ -369,7 +399,9 @@ class MetricStore:
         for part_unit, (ts, sums, counts, mins, maxs) in parts:
             i0, i1 = np.searchsorted(ts, [start, end], side="left")
             if i1 > i0:
-                sliced.append((part_unit, ts[i0:i1], sums[i0:i1], counts[i0:i1], mins[i0:i1], maxs[i0:i1]))
+                c, mn = counts[i0:i1], mins[i0:i1]
+                s = mn * c if sums is None else sums[i0:i1]
+                sliced.append((part_unit, ts[i0:i1], s, c, mn, maxs[i0:i1]))
         if not sliced:
             return None
         if len(sliced) == 1:
@@ -515,7 +547,7 @@ def _percentiles(data: Slice, bucket: IntArray, first: IntArray, q: float) -> Fl
     total = cw[ends - 1] - base
     target = base + total * (q / 100.0) - 1e-9 * total
     idx = np.clip(np.searchsorted(cw, target, side="left"), first, ends - 1)
-    result = v[idx].astype(np.float64)
+    result: FloatArray = v[idx].astype(np.float64)
     result[~ok] = np.nan
     return result
 
