@@ -86,7 +86,8 @@ def test_scan_lists_every_resource_with_type_count_and_price(account, filled, tm
             assert r[key] is not None, (name, key)
     endpoint = next(r for r in doc["resources"] if r["kind"] == "endpoint")
     assert endpoint["variants"][0]["instance_type"] == endpoint["instance_type"]
-    assert doc["findings"] == [] and doc["errors"] == []
+    assert doc["errors"] == []
+    assert {f["rule"] for f in doc["findings"]} == {"notebook-without-autostop"}  # all just created, no autostop
     assert doc["totals"]["resources"] == len(filled)
     assert doc["api_calls"]["sagemaker:ListEndpoints"] == 2 * 5  # 500 per region at 100 a page
     assert set(doc["totals"]["by_region"]) == set(REGIONS)

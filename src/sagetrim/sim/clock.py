@@ -13,7 +13,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-__all__ = ["SimClock", "active_clock", "install", "now", "utcnow"]
+__all__ = ["SimClock", "active_clock", "install", "now", "to_naive_utc", "uninstall", "utcnow"]
 
 # moto modules whose ``utcnow`` follows the sim clock.
 PATCHED_MODULES = ("moto.sagemaker.models", "moto.cloudwatch.models")
@@ -22,6 +22,11 @@ PATCHED_MODULES = ("moto.sagemaker.models", "moto.cloudwatch.models")
 def _as_utc(dt: datetime) -> datetime:
     """Read a naive datetime as UTC and convert an aware one to UTC."""
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+def to_naive_utc(dt: datetime) -> datetime:
+    """Convert to the naive UTC form moto stores; a naive ``dt`` is taken to be UTC already."""
+    return dt if dt.tzinfo is None else dt.astimezone(UTC).replace(tzinfo=None)
 
 
 class SimClock:
@@ -84,14 +89,14 @@ class SimClock:
             return self._frozen_at is None and self._offset == timedelta(0)
 
 
-_active: SimClock | None = None
+_installed: list[SimClock] = []  # the last one is active
 _patch_lock = threading.Lock()
 _patched: set[str] = set()
 
 
 def _sim_utcnow() -> datetime:
     """The ``utcnow`` that patched moto modules call."""
-    clock = _active
+    clock = active_clock()
     if clock is None:
         return datetime.now(UTC).replace(tzinfo=None)
     return clock.utcnow()
@@ -100,11 +105,12 @@ def _sim_utcnow() -> datetime:
 def install(clock: SimClock) -> None:
     """Make ``clock`` the time source of moto's SageMaker and CloudWatch models and of the sim.
 
-    Idempotent; the last clock installed wins, since moto's state is process-wide.
+    Idempotent. moto's state is process-wide, so one clock is active at a time: the one installed last.
     """
-    global _active
     with _patch_lock:
-        _active = clock
+        if clock in _installed:
+            _installed.remove(clock)
+        _installed.append(clock)
         for name in PATCHED_MODULES:
             if name in _patched:
                 continue
@@ -113,9 +119,19 @@ def install(clock: SimClock) -> None:
             _patched.add(name)
 
 
+def uninstall(clock: SimClock) -> None:
+    """Stop using ``clock``; the clock installed before it (or real time) takes over."""
+    with _patch_lock:
+        if clock in _installed:
+            _installed.remove(clock)
+
+
 def active_clock() -> SimClock | None:
-    """Return the clock installed last, if any."""
-    return _active
+    """Return the clock in use, if any."""
+    try:
+        return _installed[-1]
+    except IndexError:
+        return None
 
 
 def now() -> datetime:
