@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -219,6 +220,126 @@ def scan(
          table=lambda: scan_view(result, show, console.width if output is None else 200), output=output)
     if output is not None:
         err_console.print(f"wrote {output}")
+
+
+# -- acting on findings ----------------------------------------------------------------------------
+
+@app.command()
+def act(
+    apply: Annotated[bool, typer.Option("--apply", help="Carry the actions out. Without it: plan only, change nothing.")
+                     ] = False,
+    rules: RulesOption = None,
+    profile: ProfileOption = None,
+    regions: Annotated[list[str] | None, typer.Option("--regions", "--region", "-r", help="Regions, comma-separated, "
+                       "or `all`. [default: sagetrim.yaml's, else the current region]")] = None,
+    role_arn: Annotated[list[str] | None, typer.Option("--role-arn", help="Act in the account of this role; "
+                        "repeatable.")] = None,
+    config: ConfigOption = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")] = Format.TABLE,
+    output: OutputOption = None,
+) -> None:
+    """Carry out the findings' recommended actions: notify, stop notebooks, delete idle endpoints (after a
+    backup that `restore` turns back into the endpoint), tag. Dry run unless --apply; every action is journaled."""
+    from sagetrim.act import run_act
+    from sagetrim.aws.session import make_session
+    from sagetrim.catalog import load_catalog
+    from sagetrim.config import load_settings
+    from sagetrim.report.act import OUTCOME_COLUMNS, outcomes_view
+    from sagetrim.rules import select
+
+    settings = load_settings(config)
+    session = make_session(profile)
+    run = run_act(session, split_csv(regions), split_csv(role_arn), load_catalog(), settings,
+                  select(split_csv(rules)), apply=apply,
+                  console=err_console if fmt is Format.TABLE and output is None else None)
+    rows = [o.to_json() for o in run.report.outcomes]
+    emit(fmt, console, doc=run.to_json(), rows=rows, columns=OUTCOME_COLUMNS, table=lambda: outcomes_view(run),
+         output=output)
+    if any(o.status == "failed" for o in run.report.outcomes):
+        raise typer.Exit(1)
+
+
+@app.command()
+def restore(
+    endpoint: Annotated[str, typer.Argument(help="The name of the deleted endpoint.")],
+    region: RegionOption = None,
+    profile: ProfileOption = None,
+    backup: Annotated[str | None, typer.Option("--backup", help="A backup key [default: the latest].")] = None,
+    config: ConfigOption = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.TABLE,
+) -> None:
+    """Recreate an endpoint that `act` deleted, from its backup: models and configuration where they are
+    gone, the endpoint with its tags, and its autoscaling."""
+    from sagetrim.actions.journal import Journal
+    from sagetrim.actions.restore import restore_endpoint
+    from sagetrim.actions.state import open_store
+    from sagetrim.aws.session import client, default_region, make_session
+    from sagetrim.config import load_settings
+    from sagetrim.report.output import to_json
+
+    settings = load_settings(config)
+    session = make_session(profile)
+    where = region or default_region(session)
+    account = client(session, "sts", where).get_caller_identity()["Account"]
+    store = open_store(settings.state, session)
+    with err_console.status(f"Restoring {endpoint} in {where}…"):
+        result = restore_endpoint(client(session, "sagemaker", where),
+                                  client(session, "application-autoscaling", where),
+                                  store, account, where, endpoint, backup, journal=Journal(store))
+    if fmt is Format.JSON:
+        console.print(to_json(result.to_json()), markup=False, highlight=False, soft_wrap=True)
+        return
+    console.print(f"Restored {result.endpoint_name} ({result.status}) in {result.region} from {result.backup_location}")
+    for line in result.created:
+        console.print(f"  created {line}")
+    for line in result.kept:
+        console.print(f"  reused  {line}")
+    for line in result.notes:
+        console.print(f"  [yellow]note[/] {line}")
+
+
+@app.command()
+def journal(
+    since: Annotated[str | None, typer.Option("--since", help="Only entries from this time on (ISO date or time, "
+                     "or a duration back like 7d, 12h).")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Only entries about this resource.")] = None,
+    config: ConfigOption = None,
+    profile: ProfileOption = None,
+    fmt: FormatOption = Format.TABLE,
+    output: OutputOption = None,
+) -> None:
+    """What sagetrim did, when, by which rule, and what it saved."""
+    from sagetrim.actions.journal import read_journal
+    from sagetrim.actions.state import open_store
+    from sagetrim.aws.session import make_session
+    from sagetrim.config import load_settings
+    from sagetrim.report.act import JOURNAL_COLUMNS, journal_table
+
+    settings = load_settings(config)
+    store = open_store(settings.state, make_session(profile) if settings.state and settings.state.startswith("s3://")
+                       else None)
+    report = read_journal(store, _parse_since(since), name)
+    rows = [e.to_json() for e in report.entries]
+    emit(fmt, console, doc=report.to_json(), rows=rows, columns=JOURNAL_COLUMNS,
+         table=lambda: journal_table(rows, report.monthly_savings_usd), output=output)
+
+
+def _parse_since(value: str | None) -> datetime | None:
+    """An ISO date/time, or a duration back from now (7d, 12h, 30m)."""
+    if value is None:
+        return None
+    from sagetrim.costs import parse_duration
+
+    try:
+        return datetime.now(UTC) - timedelta(seconds=parse_duration(value))
+    except ValueError:
+        pass
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--since {value!r} is neither a time (2026-11-30, 2026-11-30T08:00) nor a duration "
+                         "(7d, 12h).") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 # -- rules and settings ----------------------------------------------------------------------------

@@ -37,10 +37,13 @@ def run_demo(console: Console, err_console: Console, *, as_json: bool = False) -
         console.print(to_json(result.to_json()), markup=False, highlight=False, soft_wrap=True)
         return
     totals = result.totals()
+    savings = result.savings()
     console.print(Panel.fit(
         f"Simulated account {result.accounts[0]}: {totals['resources']} SageMaker resources that bill, in "
         f"{len(result.regions)} regions, burning [bold]{money(totals['usd_per_hour'])}/hour[/] — "
-        f"[bold]{money(totals['projected_month_usd'])}[/] projected this month.",
+        f"[bold]{money(totals['projected_month_usd'])}[/] projected this month.\n"
+        f"{savings['findings']} findings on {savings['resources']} resources: about "
+        f"[bold green]{money(savings['monthly_usd'])} a month[/] of it is waste.",
         title="sagetrim demo"))
     console.print(scan_view(result, limit=15, width=console.width))
     console.print(Panel(NEXT_STEPS, title="Next", expand=False))

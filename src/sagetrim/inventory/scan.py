@@ -48,6 +48,7 @@ class ScanResult:
     api_calls: dict[str, int] = field(default_factory=dict)
     findings: list[Any] = field(default_factory=list)
     excluded: list[str] = field(default_factory=list)
+    sessions: dict[str, boto3.Session] = field(default_factory=dict, repr=False)  # account -> session
 
     def totals(self) -> dict[str, Any]:
         by_stage: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
@@ -253,4 +254,5 @@ def run_scan(session: boto3.Session, regions: list[str], role_arns: list[str], c
         result.api_calls = counter.counts()
     result.errors = early_errors + result.errors
     result.accounts = sorted({*result.accounts, *(e.account for e in early_errors)})
+    result.sessions = {a.account_id: a.session for a in accounts}
     return result

@@ -37,7 +37,9 @@ def opted_out(tagging: Any) -> set[str]:
     key, value = EXCLUDE_TAG
     arns: set[str] = set()
     paginator = tagging.get_paginator("get_resources")
-    for page in paginator.paginate(TagFilters=[{"Key": key, "Values": [value]}], ResourceTypeFilters=["sagemaker"],
+    # Tag values match exactly in the tagging API; accept the spellings people write.
+    values = sorted({value, value.capitalize(), value.upper()})
+    for page in paginator.paginate(TagFilters=[{"Key": key, "Values": values}], ResourceTypeFilters=["sagemaker"],
                                    ResourcesPerPage=100):
         arns.update(m["ResourceARN"] for m in page.get("ResourceTagMappingList", []))
     return arns

@@ -94,3 +94,29 @@ def evaluate(inv: Inventory, params: Params) -> Iterator[Finding]:
                      f"deleting it saves ${monthly:,.2f} a month"),
             action=META.action,
         )
+
+
+def recheck(finding: Finding, cloudwatch: object, params: Params, now: datetime) -> str | None:
+    """Read the endpoint's invocations again right before acting; a reason not to act, or None.
+
+    Looks from the start of the finding's window to now, so traffic that arrived after the scan counts.
+    """
+    from sagetrim.aws.metrics import fetch_metrics
+
+    end = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    start = end - timedelta(hours=params.hours) - timedelta(minutes=1)
+    period = max(60, int((end - start).total_seconds()) // 60 * 60)
+    asynchronous = bool(finding.evidence.get("asynchronous"))
+    queries = []
+    if asynchronous:
+        queries.append(MetricQuery("processed", NAMESPACE, "InvocationsProcessed", (("EndpointName", finding.name),),
+                                   "Sum", period, start, end))
+    else:
+        for v in finding.evidence.get("variants", []):
+            variant_dims = (("EndpointName", finding.name), ("VariantName", str(v["variant"])))
+            queries.append(MetricQuery(str(v["variant"]), NAMESPACE, "Invocations", variant_dims, "Sum", period,
+                                       start, end))
+    total = sum(s.total for s in fetch_metrics(cloudwatch, queries).values())
+    if total:
+        return f"received {total:g} invocations in the last {params.hours} h (rechecked just now)"
+    return None

@@ -1,0 +1,68 @@
+"""`sagetrim act`: scan, find, then carry out the recommended actions — planned only, unless applied."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import ModuleType
+from typing import Any
+
+import boto3
+
+from sagetrim.actions.executor import ActReport, carry_out
+from sagetrim.actions.journal import Journal
+from sagetrim.actions.notify import NotifySettings
+from sagetrim.actions.state import StateStore, open_store
+from sagetrim.aws.session import client
+from sagetrim.catalog import Catalog
+from sagetrim.config import Settings
+from sagetrim.inventory.scan import ScanResult, run_scan
+from sagetrim.rules import idle_endpoint
+from sagetrim.rules.model import Finding
+
+
+@dataclass
+class ActRun:
+    """A scan, the findings acted on, and what happened to each."""
+
+    scan: ScanResult
+    report: ActReport
+    store: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.report.to_json(), "state_store": self.store, "findings": len(self.scan.findings),
+                "errors": [e.to_json() for e in self.scan.errors], "api_calls": self.scan.api_calls}
+
+
+def _rechecker(scan: ScanResult, settings: Settings) -> Any:
+    """Right before a destructive action, ask the rule again with fresh data."""
+    clients: dict[tuple[str, str], Any] = {}
+
+    def recheck(finding: Finding) -> str | None:
+        if finding.rule != idle_endpoint.META.id:
+            return None
+        key = (finding.account, finding.region)
+        if key not in clients:
+            clients[key] = client(scan.sessions[finding.account], "cloudwatch", finding.region)
+        return idle_endpoint.recheck(finding, clients[key], settings.rule_params(finding.rule), datetime.now(UTC))
+
+    return recheck
+
+
+def run_act(session: boto3.Session, regions: list[str], role_arns: list[str], catalog: Catalog, settings: Settings,
+            rules: list[ModuleType] | None, *, apply: bool, console: Any = None,
+            store: StateStore | None = None) -> ActRun:
+    """Find waste and act on it: every action planned (and journaled) unless `apply`."""
+    scan = run_scan(session, regions or settings.regions, role_arns or settings.role_arns, catalog, rules=rules,
+                    settings=settings, console=console)
+    enabled = set(settings.actions.enabled)
+    findings = [f for f in scan.findings if f.action.value in enabled]
+    store = store or open_store(settings.state, session)
+    outcomes = carry_out(
+        findings,
+        session_for=lambda account, region: scan.sessions[account],
+        store=store, journal=Journal(store), apply=apply, recheck=_rechecker(scan, settings),
+        notify=NotifySettings(settings.notify.sns_topic_arn, settings.notify.webhook_url),
+        max_actions=settings.actions.max_per_run,
+    )
+    return ActRun(scan=scan, report=ActReport(dry_run=not apply, outcomes=outcomes), store=store.location())

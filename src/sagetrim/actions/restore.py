@@ -1,0 +1,281 @@
+"""Turn a backup back into the endpoint it was taken from.
+
+Each request is built from the backed-up Describe response, keeping only the members the Create call
+accepts (read from the installed botocore service model), so new fields AWS adds to both round-trip
+without code changes here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError, WaiterError
+
+from sagetrim.actions.backup import BACKUP_FORMAT, backup_prefix
+from sagetrim.actions.common import error_text, is_not_found, settable_tags
+from sagetrim.actions.journal import Journal, JournalEntry
+from sagetrim.aws.session import client
+from sagetrim.errors import ActionError, UsageError
+
+if TYPE_CHECKING:
+    import boto3
+    from botocore.model import Shape
+
+    from sagetrim.actions.state import StateStore
+
+__all__ = [
+    "RESTORE_PERMISSIONS",
+    "RestoreResult",
+    "latest_backup",
+    "list_backups",
+    "restore",
+    "restore_endpoint",
+]
+
+RESTORE_PERMISSIONS = (
+    "sagemaker:DescribeEndpoint",
+    "sagemaker:DescribeEndpointConfig",
+    "sagemaker:DescribeModel",
+    "sagemaker:CreateModel",
+    "sagemaker:CreateEndpointConfig",
+    "sagemaker:CreateEndpoint",
+    "sagemaker:AddTags",
+    "iam:PassRole",
+    "application-autoscaling:RegisterScalableTarget",
+    "application-autoscaling:PutScalingPolicy",
+)
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    """What `sagetrim restore` did."""
+
+    account: str
+    region: str
+    endpoint_name: str
+    backup_key: str
+    backup_location: str
+    endpoint_arn: str
+    endpoint_config_name: str
+    status: str
+    created: list[str] = field(default_factory=list)  # e.g. "model churn-v3", "endpoint churn"
+    kept: list[str] = field(default_factory=list)  # resources that were still there and were reused
+    notes: list[str] = field(default_factory=list)  # what a person should still check
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def list_backups(store: StateStore, account: str, region: str, endpoint_name: str) -> list[str]:
+    """The keys of an endpoint's backups, oldest first."""
+    return [k for k in store.list_keys(backup_prefix(account, region, endpoint_name)) if k.endswith(".json")]
+
+
+def latest_backup(store: StateStore, account: str, region: str, endpoint_name: str) -> str | None:
+    """The key of an endpoint's newest backup, or None."""
+    keys = list_backups(store, account, region, endpoint_name)
+    return keys[-1] if keys else None
+
+
+def _fit(value: Any, shape: Shape) -> Any:
+    """``value`` with only what ``shape`` accepts; empty members (None, "", [], {}) left out."""
+    kind = shape.type_name
+    if kind == "structure" and isinstance(value, dict):
+        members = shape.members  # type: ignore[attr-defined]
+        out = {}
+        for key, item in value.items():
+            if key in members:
+                fitted = _fit(item, members[key])
+                if fitted not in (None, "", [], {}):
+                    out[key] = fitted
+        return out
+    if kind == "list" and isinstance(value, list):
+        return [_fit(v, shape.member) for v in value]  # type: ignore[attr-defined]
+    if kind == "map" and isinstance(value, dict):
+        return {k: _fit(v, shape.value) for k, v in value.items()}  # type: ignore[attr-defined]
+    return value
+
+
+def _request(client: Any, operation: str, described: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """The parameters of ``operation`` taken from a Describe response, plus ``extra`` (empty ones dropped)."""
+    shape = client.meta.service_model.operation_model(operation).input_shape
+    request: dict[str, Any] = _fit(described, shape)
+    request.update({k: v for k, v in extra.items() if v not in (None, [], {})})
+    return request
+
+
+def _exists(call: Any, **params: Any) -> bool:
+    try:
+        call(**params)
+    except ClientError as exc:
+        if is_not_found(exc):
+            return False
+        raise
+    return True
+
+
+def _load_backup(store: StateStore, account: str, region: str, endpoint_name: str,
+                 key: str | None) -> tuple[str, dict[str, Any]]:
+    if key is None:
+        key = latest_backup(store, account, region, endpoint_name)
+        if key is None:
+            where = store.location(backup_prefix(account, region, endpoint_name))
+            raise UsageError(f"no backup of endpoint {endpoint_name} (account {account}, region {region}) "
+                             f"in {where}; check --state, --region and the account, or list what was done with "
+                             f"`sagetrim journal --name {endpoint_name}`")
+    doc = store.get_json(key)
+    if doc is None:
+        raise UsageError(f"no backup at {store.location(key)}; omit the key to use the latest backup")
+    if doc.get("format") != BACKUP_FORMAT or doc.get("kind") != "endpoint":
+        raise UsageError(f"{store.location(key)} is not an endpoint backup this version of sagetrim can read")
+    if doc.get("name") != endpoint_name:
+        raise UsageError(f"{store.location(key)} is a backup of endpoint {doc.get('name')}, not {endpoint_name}")
+    return key, doc
+
+
+def restore_endpoint(sm: Any, autoscaling: Any, store: StateStore, account: str, region: str, endpoint_name: str,
+                     backup_key: str | None = None, *, journal: Journal | None = None,
+                     wait_timeout_s: float = 1800, poll_s: float = 15, now: datetime | None = None) -> RestoreResult:
+    """Recreate a deleted endpoint from its backup.
+
+    Models and the endpoint configuration are recreated only if they are gone (same containers, role,
+    VPC config, variants, async / serverless / data-capture config, tags); then the endpoint is created
+    with its tags and, once it is InService, its autoscaling targets and policies are registered again.
+
+    Args:
+        sm: a SageMaker client of the endpoint's account and region.
+        autoscaling: an Application Auto Scaling client of the same account and region.
+        store: where the backups are.
+        account: the account id.
+        region: the region name.
+        endpoint_name: the endpoint to recreate.
+        backup_key: the backup to use; the newest one by default.
+        journal: where to record the restore.
+        wait_timeout_s: how long to wait for the endpoint to be InService before registering autoscaling.
+        poll_s: how often to ask while waiting.
+        now: the time recorded in the journal.
+
+    Returns:
+        What was created and what was reused.
+
+    Raises:
+        UsageError: the endpoint exists already, or there is no usable backup. Nothing was changed.
+        ActionError: a call failed part-way; the message says what was created so far.
+    """
+    key, doc = _load_backup(store, account, region, endpoint_name, backup_key)
+    try:
+        current = sm.describe_endpoint(EndpointName=endpoint_name)
+    except ClientError as exc:
+        if not is_not_found(exc):
+            raise ActionError(f"could not check endpoint {endpoint_name}: {error_text(exc)}") from exc
+    except BotoCoreError as exc:
+        raise ActionError(f"could not check endpoint {endpoint_name}: {error_text(exc)}") from exc
+    else:
+        raise UsageError(f"endpoint {endpoint_name} exists in {account}/{region} (status "
+                         f"{current.get('EndpointStatus')}); nothing was changed. Delete it first to restore "
+                         f"the backup, or leave it as it is")
+
+    created: list[str] = []
+    kept: list[str] = []
+    notes: list[str] = []
+    config = doc["endpoint_config"]
+    config_name = config["EndpointConfigName"]
+    step = ""
+    try:
+        for item in doc["models"]:
+            model = item["model"]
+            step = f"model {model['ModelName']}"
+            if _exists(sm.describe_model, ModelName=model["ModelName"]):
+                kept.append(step)
+                continue
+            sm.create_model(**_request(sm, "CreateModel", model, Tags=settable_tags(item["tags"])))
+            created.append(step)
+        step = f"endpoint config {config_name}"
+        if _exists(sm.describe_endpoint_config, EndpointConfigName=config_name):
+            kept.append(step)
+        else:
+            sm.create_endpoint_config(**_request(sm, "CreateEndpointConfig", config,
+                                                 Tags=settable_tags(doc["endpoint_config_tags"])))
+            created.append(step)
+        step = f"endpoint {endpoint_name}"
+        response = sm.create_endpoint(EndpointName=endpoint_name, EndpointConfigName=config_name,
+                                      **({"Tags": tags} if (tags := settable_tags(doc["endpoint_tags"])) else {}))
+        created.append(step)
+        endpoint_arn = response["EndpointArn"]
+        scaling = doc.get("autoscaling") or {}
+        targets, policies = scaling.get("scalable_targets", []), scaling.get("scaling_policies", [])
+        status = "Creating"
+        if targets:
+            step = f"waiting for endpoint {endpoint_name} to be InService"
+            attempts = max(1, math.ceil(wait_timeout_s / max(poll_s, 1)))
+            sm.get_waiter("endpoint_in_service").wait(
+                EndpointName=endpoint_name, WaiterConfig={"Delay": max(1, round(poll_s)), "MaxAttempts": attempts})
+            status = "InService"
+            for target in targets:
+                step = f"scalable target {target['ResourceId']}"
+                autoscaling.register_scalable_target(**_request(autoscaling, "RegisterScalableTarget", target))
+                created.append(step)
+            for policy in policies:
+                step = f"scaling policy {policy['PolicyName']}"
+                autoscaling.put_scaling_policy(**_request(autoscaling, "PutScalingPolicy", policy))
+                created.append(step)
+                if policy.get("PolicyType") == "StepScaling" and policy.get("Alarms"):
+                    alarms = ", ".join(a["AlarmName"] for a in policy["Alarms"])
+                    notes.append(f"step scaling policy {policy['PolicyName']} has a new ARN: point its CloudWatch "
+                                 f"alarms ({alarms}) at it again")
+        else:
+            status = str(sm.describe_endpoint(EndpointName=endpoint_name).get("EndpointStatus", status))
+    except (ClientError, BotoCoreError, WaiterError) as exc:
+        done = ", ".join(created) or "nothing"
+        error = ActionError(f"restore of endpoint {endpoint_name} failed at {step}: {error_text(exc)}; "
+                            f"created so far: {done} (backup {store.location(key)})")
+        _record(journal, doc, key, "failed", str(error), now)
+        raise error from exc
+    result = RestoreResult(account=account, region=region, endpoint_name=endpoint_name, backup_key=key,
+                           backup_location=store.location(key), endpoint_arn=endpoint_arn,
+                           endpoint_config_name=config_name, status=status, created=created, kept=kept, notes=notes)
+    _record(journal, doc, key, "done", "recreated " + ", ".join(created), now)
+    return result
+
+
+def _record(journal: Journal | None, doc: dict[str, Any], key: str, outcome: Any, reason: str,
+            now: datetime | None) -> None:
+    if journal is None:
+        return
+    journal.record(JournalEntry(
+        time=now or datetime.now(UTC), action="restore-endpoint", rule="", finding_id="", account=doc["account"],
+        region=doc["region"], kind="endpoint", name=doc["name"], arn=doc.get("arn", ""), outcome=outcome,
+        reason=reason, monthly_savings_usd=0.0, backup=key, dry_run=False,
+    ))
+
+
+def restore(session: boto3.Session, region: str, endpoint_name: str, *, store: StateStore,
+            backup_key: str | None = None, journal: Journal | None = None, account: str | None = None,
+            wait_timeout_s: float = 1800) -> RestoreResult:
+    """`sagetrim restore ENDPOINT`: :func:`restore_endpoint` with clients made from a session.
+
+    Args:
+        session: a boto3 session of the endpoint's account.
+        region: the endpoint's region.
+        endpoint_name: the endpoint to recreate.
+        store: where the backups are.
+        backup_key: the backup to use; the newest one by default.
+        journal: where to record the restore.
+        account: the account id; asked of STS by default.
+        wait_timeout_s: how long to wait for the endpoint before registering autoscaling.
+
+    Raises:
+        UsageError: the endpoint exists already, or there is no usable backup.
+        ActionError: AWS could not be reached, or a call failed part-way.
+    """
+    if account is None:
+        try:
+            account = str(client(session, "sts", region).get_caller_identity()["Account"])
+        except (ClientError, BotoCoreError) as exc:
+            raise ActionError(f"could not tell which account the credentials belong to: {error_text(exc)}") from exc
+    return restore_endpoint(client(session, "sagemaker", region), client(session, "application-autoscaling", region),
+                            store, account, region, endpoint_name, backup_key, journal=journal,
+                            wait_timeout_s=wait_timeout_s)

@@ -1,0 +1,53 @@
+"""How `act`, `restore` and `journal` are shown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+
+from sagetrim.act import ActRun
+from sagetrim.report.output import money, new_table
+
+OUTCOME_COLUMNS = ["status", "action", "rule", "account", "region", "kind", "name", "monthly_savings_usd", "reason",
+                   "backup", "arn", "finding_id"]
+JOURNAL_COLUMNS = ["time", "action", "outcome", "rule", "account", "region", "kind", "name", "monthly_savings_usd",
+                   "reason", "backup", "dry_run", "finding_id", "arn"]
+STATUS_STYLE = {"planned": "cyan", "done": "green", "skipped": "yellow", "failed": "red"}
+
+
+def outcomes_view(run: ActRun) -> RenderableType:
+    report = run.report
+    title = "Plan (dry run: nothing was changed)" if report.dry_run else "Actions carried out"
+    table = new_table(title)
+    for col in ("Status", "Action", "Resource", "Saves/month", "Why / what happened"):
+        table.add_column(col, justify="right" if col == "Saves/month" else "left",
+                         overflow="fold" if col in ("Resource", "Why / what happened") else "ellipsis")
+    for o in report.outcomes:
+        style = STATUS_STYLE.get(o.status, "")
+        table.add_row(f"[{style}]{o.status}[/]", o.action, f"{o.name} [dim]{o.region}[/]",
+                      money(o.monthly_savings_usd), o.reason)
+    counts = ", ".join(f"{n} {s}" for s, n in sorted(report.counts.items())) or "no findings to act on"
+    if report.dry_run:
+        footer = (f"{counts}. The stops and deletes planned would save {money(report.planned_savings_usd)} a month. "
+                  "Run again with --apply to carry them out (endpoints are backed up first; `sagetrim restore` "
+                  "brings one back).")
+    else:
+        footer = (f"{counts}. Saved {money(report.monthly_savings_usd)} a month. Every action is in the journal "
+                  f"(`sagetrim journal`); backups and journal: {run.store}")
+    return Group(table, footer)
+
+
+def journal_table(entries: list[dict[str, Any]], saved: float) -> Table:
+    table = new_table(f"Journal ({len(entries)} entries)",
+                      f"Actions done for real save {money(saved)} a month.")
+    for col in ("Time (UTC)", "Action", "Outcome", "Resource", "Rule", "Saves/month", "Reason"):
+        table.add_column(col, justify="right" if col == "Saves/month" else "left",
+                         overflow="fold" if col in ("Resource", "Reason") else "ellipsis")
+    for e in entries:
+        outcome = e["outcome"] + (" (dry run)" if e.get("dry_run") else "")
+        table.add_row(str(e["time"])[:19].replace("T", " "), e["action"], outcome,
+                      f"{e['name']} [dim]{e['region']}[/]", e.get("rule") or "", money(e.get("monthly_savings_usd")),
+                      e.get("reason") or "")
+    return table

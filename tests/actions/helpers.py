@@ -1,0 +1,85 @@
+"""Resources and findings for the actions' tests, made in the simulated account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sagetrim.rules.model import Action, Finding, Severity
+from sagetrim.sim import SimServer
+
+REGION = "us-east-1"
+DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+
+
+def role_arn(sim: SimServer) -> str:
+    return f"arn:aws:iam::{sim.account_id}:role/sagemaker-execution"
+
+
+def make_endpoint(sim: SimServer, name: str, *, region: str = REGION, autoscaling: bool = True,
+                  tags: dict[str, str] | None = None) -> dict[str, Any]:
+    """An endpoint with two models on two variants (one with data capture), tags on everything and an
+    autoscaling target and target-tracking policy on the first variant. Returns its DescribeEndpoint."""
+    sm = sim.client("sagemaker", region)
+    tag_list = [{"Key": k, "Value": v} for k, v in {"team": "fraud", **(tags or {})}.items()]
+    for i, model in enumerate((f"{name}-model-a", f"{name}-model-b")):
+        sm.create_model(
+            ModelName=model, ExecutionRoleArn=role_arn(sim),
+            PrimaryContainer={"Image": f"123456789012.dkr.ecr.{region}.amazonaws.com/churn:{i + 1}",
+                              "ModelDataUrl": f"s3://models-bucket/{model}/model.tar.gz",
+                              "Environment": {"SAGEMAKER_PROGRAM": "inference.py", "VARIANT": str(i)}},
+            VpcConfig={"SecurityGroupIds": ["sg-0123456789abcdef0"], "Subnets": ["subnet-0123456789abcdef0"]},
+            Tags=[*tag_list, {"Key": "model", "Value": model}],
+        )
+    sm.create_endpoint_config(
+        EndpointConfigName=f"{name}-config",
+        ProductionVariants=[
+            {"VariantName": "primary", "ModelName": f"{name}-model-a", "InitialInstanceCount": 2,
+             "InstanceType": "ml.m5.xlarge", "InitialVariantWeight": 0.9},
+            {"VariantName": "canary", "ModelName": f"{name}-model-b", "InitialInstanceCount": 1,
+             "InstanceType": "ml.c5.large", "InitialVariantWeight": 0.1},
+        ],
+        DataCaptureConfig={"EnableCapture": True, "InitialSamplingPercentage": 20,
+                           "DestinationS3Uri": "s3://capture-bucket/churn",
+                           "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}]},
+        Tags=tag_list,
+    )
+    sm.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-config", Tags=tag_list)
+    if autoscaling:
+        aas = sim.client("application-autoscaling", region)
+        resource_id = f"endpoint/{name}/variant/primary"
+        aas.register_scalable_target(ServiceNamespace="sagemaker", ResourceId=resource_id, ScalableDimension=DIMENSION,
+                                     MinCapacity=1, MaxCapacity=6)
+        aas.put_scaling_policy(
+            PolicyName=f"{name}-invocations", ServiceNamespace="sagemaker", ResourceId=resource_id,
+            ScalableDimension=DIMENSION, PolicyType="TargetTrackingScaling",
+            TargetTrackingScalingPolicyConfiguration={
+                "TargetValue": 70.0, "ScaleInCooldown": 300, "ScaleOutCooldown": 60,
+                "PredefinedMetricSpecification": {"PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"},
+            },
+        )
+    return dict(sm.describe_endpoint(EndpointName=name))
+
+
+def make_notebook(sim: SimServer, name: str, *, region: str = REGION) -> str:
+    """An InService notebook instance; returns its ARN."""
+    sm = sim.client("sagemaker", region)
+    sm.create_notebook_instance(NotebookInstanceName=name, InstanceType="ml.t3.medium", RoleArn=role_arn(sim))
+    return str(sm.describe_notebook_instance(NotebookInstanceName=name)["NotebookInstanceArn"])
+
+
+def finding(sim: SimServer, kind: str, name: str, action: Action, *, region: str = REGION, savings: float = 100.0,
+            rule: str | None = None, account: str | None = None) -> Finding:
+    """A finding about a resource as a rule would report it."""
+    account = account or sim.account_id
+    rule = rule or {"endpoint": "idle-endpoint", "notebook-instance": "idle-notebook"}.get(kind, "test-rule")
+    return Finding(
+        rule=rule, account=account, region=region, kind=kind, name=name,
+        arn=f"arn:aws:sagemaker:{region}:{account}:{kind}/{name}", severity=Severity.HIGH,
+        monthly_savings_usd=savings, evidence={"window_hours": 24, "invocations": 0},
+        message=f"no invocations in the last 24 h; acting on it saves ${savings:,.2f} a month", action=action,
+    )
+
+
+def endpoint_exists(sim: SimServer, name: str, region: str = REGION) -> bool:
+    names = [e["EndpointName"] for e in sim.client("sagemaker", region).list_endpoints(MaxResults=100)["Endpoints"]]
+    return name in names

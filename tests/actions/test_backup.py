@@ -1,0 +1,110 @@
+"""Endpoint backups: everything a restore needs, written and read back, or an error and no backup."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from sagetrim.actions.backup import EndpointNotFound, backup_endpoint
+from sagetrim.actions.state import LocalStore, StoreError
+from sagetrim.errors import ActionError
+from sagetrim.sim import SimServer
+from tests.actions.helpers import REGION, make_endpoint
+
+NOW = datetime(2025, 5, 2, 3, 4, 5, tzinfo=UTC)
+
+
+def _backup(aws: SimServer, store: Any, name: str = "churn") -> str:
+    return backup_endpoint(aws.client("sagemaker", REGION), aws.client("application-autoscaling", REGION), store,
+                           aws.account_id, REGION, name, NOW)
+
+
+def test_given_an_endpoint_when_backed_up_then_everything_to_recreate_it_is_stored(
+    aws: SimServer, store: LocalStore
+) -> None:
+    make_endpoint(aws, "churn")
+
+    key = _backup(aws, store)
+
+    assert key == f"backups/{aws.account_id}/{REGION}/endpoint/churn/20250502T030405Z.json"
+    doc = store.get_json(key)
+    assert doc is not None
+    assert (doc["name"], doc["account"], doc["region"], doc["taken_at"]) == (
+        "churn", aws.account_id, REGION, "2025-05-02T03:04:05+00:00")
+    assert doc["endpoint"]["EndpointConfigName"] == "churn-config"
+    assert isinstance(doc["endpoint"]["CreationTime"], str), "datetimes are stored as ISO strings"
+    assert "ResponseMetadata" not in doc["endpoint"]
+    assert [v["VariantName"] for v in doc["endpoint_config"]["ProductionVariants"]] == ["primary", "canary"]
+    assert doc["endpoint_config"]["DataCaptureConfig"]["InitialSamplingPercentage"] == 20
+    assert [m["model"]["ModelName"] for m in doc["models"]] == ["churn-model-a", "churn-model-b"]
+    assert doc["models"][0]["model"]["VpcConfig"]["Subnets"] == ["subnet-0123456789abcdef0"]
+    assert {"Key": "model", "Value": "churn-model-a"} in doc["models"][0]["tags"]
+    assert doc["endpoint_tags"] == [{"Key": "team", "Value": "fraud"}]
+    assert doc["endpoint_config_tags"] == [{"Key": "team", "Value": "fraud"}]
+    [target] = doc["autoscaling"]["scalable_targets"]
+    assert (target["ResourceId"], target["MinCapacity"], target["MaxCapacity"]) == (
+        "endpoint/churn/variant/primary", 1, 6)
+    [policy] = doc["autoscaling"]["scaling_policies"]
+    assert policy["TargetTrackingScalingPolicyConfiguration"]["TargetValue"] == 70.0
+
+
+def test_given_a_describe_that_fails_when_backing_up_then_action_error_and_nothing_stored(
+    aws: SimServer, store: LocalStore
+) -> None:
+    make_endpoint(aws, "churn")
+    aws.faults.access_denied(service="sagemaker", operation="DescribeEndpointConfig")
+
+    with pytest.raises(ActionError, match="failed at DescribeEndpointConfig: AccessDeniedException"):
+        _backup(aws, store)
+    assert store.list_keys("backups/") == []
+
+
+def test_given_a_model_already_deleted_when_backing_up_then_refused_because_no_restore_could_work(
+    aws: SimServer, store: LocalStore
+) -> None:
+    make_endpoint(aws, "churn")
+    aws.client("sagemaker", REGION).delete_model(ModelName="churn-model-b")
+
+    with pytest.raises(ActionError, match="model churn-model-b .* no longer exists"):
+        _backup(aws, store)
+
+
+def test_given_no_endpoint_when_backing_up_then_endpoint_not_found(aws: SimServer, store: LocalStore) -> None:
+    with pytest.raises(EndpointNotFound):
+        _backup(aws, store, "ghost")
+
+
+class BrokenStore(LocalStore):
+    """A store whose writes fail, or whose reads come back altered."""
+
+    def __init__(self, root: Any, mode: str) -> None:
+        super().__init__(root)
+        self.mode = mode
+
+    def put_json(self, key: str, doc: dict[str, Any]) -> None:
+        if self.mode == "write":
+            raise StoreError("could not write: disk full")
+        super().put_json(key, doc)
+
+    def get_json(self, key: str) -> dict[str, Any] | None:
+        doc = super().get_json(key)
+        if self.mode == "altered" and doc is not None:
+            doc["models"] = []
+        if self.mode == "lost":
+            return None
+        return doc
+
+
+@pytest.mark.parametrize(("mode", "message"), [
+    ("write", "could not be stored: could not write: disk full"),
+    ("altered", "differs from what was written on read-back"),
+    ("lost", "is missing on read-back"),
+])
+def test_given_a_store_that_fails_when_backing_up_then_action_error(
+    aws: SimServer, tmp_path: Any, mode: str, message: str
+) -> None:
+    make_endpoint(aws, "churn", autoscaling=False)
+    with pytest.raises(ActionError, match=message):
+        _backup(aws, BrokenStore(tmp_path, mode))

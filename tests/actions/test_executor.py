@@ -1,0 +1,367 @@
+"""carry_out: dry run by default, guards first, re-checks right before acting, a journal of everything."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+
+import boto3
+import pytest
+
+from sagetrim.actions.executor import ACTIONS, NOTIFY, ActReport, Outcome, carry_out, required_permissions
+from sagetrim.actions.journal import Journal
+from sagetrim.actions.notify import NotifySettings
+from sagetrim.actions.restore import latest_backup
+from sagetrim.actions.state import LocalStore, StoreError
+from sagetrim.errors import GuardrailError
+from sagetrim.rules.model import Action, Finding
+from sagetrim.sim import SimServer
+from tests.actions.helpers import REGION, endpoint_exists, finding, make_endpoint, make_notebook
+
+NOW = datetime(2025, 5, 2, 3, 4, 5, tzinfo=UTC)
+WRITES = ("Delete", "Stop", "Add", "Create", "Put", "Register", "Deregister", "Publish", "Update")
+
+
+def act(aws: SimServer, store: LocalStore, journal: Journal, findings: list[Finding], **kwargs: Any) -> list[Outcome]:
+    kwargs.setdefault("apply", True)
+    return carry_out(findings, session_for=lambda account, region: aws.session(region), store=store,
+                     journal=journal, now=NOW, **kwargs)
+
+
+def aws_writes(aws: SimServer) -> list[str]:
+    return [r.key for r in aws.requests.records if r.operation.startswith(WRITES)]
+
+
+def notebook_status(aws: SimServer, name: str) -> str:
+    return str(aws.client("sagemaker", REGION).describe_notebook_instance(NotebookInstanceName=name)
+               ["NotebookInstanceStatus"])
+
+
+def tags_of(aws: SimServer, arn: str) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in aws.client("sagemaker", REGION).list_tags(ResourceArn=arn)["Tags"]}
+
+
+@pytest.fixture
+def fleet(aws: SimServer) -> list[Finding]:
+    """An idle endpoint, an idle notebook and an endpoint to tag, with one finding each."""
+    make_endpoint(aws, "churn")
+    make_endpoint(aws, "fraud", autoscaling=False)
+    make_notebook(aws, "ds-alice")
+    aws.requests.reset()
+    return [
+        finding(aws, "endpoint", "churn", Action.DELETE_ENDPOINT, savings=800.0),
+        finding(aws, "notebook-instance", "ds-alice", Action.STOP_NOTEBOOK, savings=120.0),
+        finding(aws, "endpoint", "fraud", Action.TAG, rule="endpoint-should-autoscale", savings=42.5),
+    ]
+
+
+def test_given_findings_when_not_applied_then_everything_is_planned_and_nothing_changes(
+    aws: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
+) -> None:
+    outcomes = act(aws, store, journal, fleet, apply=False)
+
+    assert [o.status for o in outcomes] == ["planned"] * 3
+    assert outcomes[0].reason == "would back up endpoint churn, then delete it if it is still idle"
+    assert aws.requests.total() == 0, "a dry run makes no AWS call at all"
+    assert endpoint_exists(aws, "churn") and notebook_status(aws, "ds-alice") == "InService"
+    entries = journal.entries()
+    assert [(e.name, e.outcome, e.dry_run) for e in entries] == [
+        ("churn", "planned", True), ("ds-alice", "planned", True), ("fraud", "planned", True)]
+    report = ActReport(dry_run=True, outcomes=outcomes)
+    assert report.planned_savings_usd == 920.0 and report.monthly_savings_usd == 0.0
+
+
+def test_given_findings_when_applied_then_each_action_is_done_and_journaled(
+    aws: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
+) -> None:
+    outcomes = act(aws, store, journal, fleet)
+
+    assert [o.status for o in outcomes] == ["done"] * 3, [o.reason for o in outcomes]
+    assert not endpoint_exists(aws, "churn")
+    assert outcomes[0].backup == latest_backup(store, aws.account_id, REGION, "churn")
+    assert "sagetrim restore churn" in outcomes[0].reason
+    assert notebook_status(aws, "ds-alice") == "Stopped"
+    fraud = tags_of(aws, fleet[2].arn)
+    assert (fraud["sagetrim:finding"], fraud["sagetrim:savings-usd"]) == ("endpoint-should-autoscale", "42.50")
+    entries = journal.entries()
+    assert {(e.name, e.action, e.outcome, e.dry_run) for e in entries} == {
+        ("churn", "delete-endpoint", "done", False), ("ds-alice", "stop-notebook", "done", False),
+        ("fraud", "tag", "done", False)}
+    assert next(e for e in entries if e.name == "churn").backup == outcomes[0].backup
+    assert ActReport(dry_run=False, outcomes=outcomes).monthly_savings_usd == 920.0
+    assert json.dumps([o.to_json() for o in outcomes])
+
+
+def test_given_applied_once_when_applied_again_then_nothing_more_happens(
+    aws: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
+) -> None:
+    act(aws, store, journal, fleet)
+    aws.requests.reset()
+
+    again = act(aws, store, journal, fleet)
+
+    assert [(o.status, o.reason) for o in again] == [
+        ("skipped", "already gone"), ("skipped", "already stopped"), ("skipped", "already tagged")]
+    assert aws_writes(aws) == []
+    assert len(store.list_keys("backups/")) == 1, "no second backup of a deleted endpoint"
+
+
+def test_given_a_backup_that_fails_when_applied_then_the_endpoint_is_not_deleted(
+    aws: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
+) -> None:
+    aws.faults.access_denied(service="sagemaker", operation="DescribeEndpointConfig")
+
+    outcomes = act(aws, store, journal, fleet[:2])
+
+    assert outcomes[0].status == "failed"
+    assert "backup of endpoint churn failed at DescribeEndpointConfig" in outcomes[0].reason
+    assert outcomes[0].backup is None
+    assert endpoint_exists(aws, "churn")
+    assert "sagemaker:DeleteEndpoint" not in aws_writes(aws)
+    assert outcomes[1].status == "done", "one failed action does not stop the others"
+    assert [e.outcome for e in journal.entries(name="churn")] == ["failed"]
+
+
+class UnwritableStore(LocalStore):
+    """A store that refuses to write keys under one prefix."""
+
+    def __init__(self, root: Any, refuse: str) -> None:
+        super().__init__(root)
+        self.refuse = refuse
+
+    def put_json(self, key: str, doc: dict[str, Any]) -> None:
+        if key.startswith(self.refuse):
+            raise StoreError(f"could not write {key}: permission denied")
+        super().put_json(key, doc)
+
+
+def test_given_a_store_that_cannot_keep_the_backup_when_applied_then_nothing_is_deleted(
+    aws: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
+) -> None:
+    [outcome] = act(aws, UnwritableStore(store.root, "backups/"), journal, fleet[:1])
+
+    assert outcome.status == "failed" and "could not be stored" in outcome.reason
+    assert endpoint_exists(aws, "churn")
+
+
+def test_given_an_applied_run_when_it_starts_then_its_plan_is_written_before_any_change(
+    aws: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
+) -> None:
+    act(aws, store, journal, fleet, apply=False)
+    assert store.list_keys("runs/") == [], "a dry run writes only the journal"
+
+    act(aws, store, journal, fleet)
+    [key] = store.list_keys("runs/2025/05/02/")
+    plan = store.get_json(key)
+    assert plan is not None and [f["name"] for f in plan["findings"]] == ["churn", "ds-alice", "fraud"]
+
+
+def test_given_a_store_that_cannot_be_written_when_applied_then_the_run_stops_before_any_change(
+    aws: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
+) -> None:
+    with pytest.raises(StoreError, match="runs/"):
+        act(aws, UnwritableStore(store.root, "runs/"), journal, fleet)
+    assert aws_writes(aws) == []
+    assert notebook_status(aws, "ds-alice") == "InService"
+
+
+def test_given_a_recheck_with_a_reason_when_applied_then_not_deleted_and_the_reason_recorded(
+    aws: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
+) -> None:
+    asked: list[str] = []
+
+    def recheck(f: Finding) -> str | None:
+        asked.append(f.name)
+        return "received 12 invocations since the scan" if f.name == "churn" else None
+
+    outcomes = act(aws, store, journal, fleet[:2], recheck=recheck)
+
+    assert asked == ["churn", "ds-alice"]
+    assert (outcomes[0].status, outcomes[0].reason) == ("skipped", "received 12 invocations since the scan")
+    assert outcomes[0].backup is not None, "the backup was taken before the re-check"
+    assert endpoint_exists(aws, "churn")
+    assert outcomes[1].status == "done"
+    assert journal.entries(name="churn")[0].reason == "received 12 invocations since the scan"
+
+
+def test_given_a_recheck_that_fails_when_applied_then_not_deleted(
+    aws: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
+) -> None:
+    def recheck(f: Finding) -> str | None:
+        raise RuntimeError("CloudWatch unreachable")
+
+    [outcome] = act(aws, store, journal, fleet[:1], recheck=recheck)
+
+    assert outcome.status == "failed" and "CloudWatch unreachable" in outcome.reason
+    assert endpoint_exists(aws, "churn")
+
+
+def test_given_an_opt_out_tag_added_after_the_scan_when_applied_then_nothing_is_touched(
+    aws: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
+) -> None:
+    sm = aws.client("sagemaker", REGION)
+    for f in fleet:
+        sm.add_tags(ResourceArn=f.arn, Tags=[{"Key": "sagetrim:exclude", "Value": "true"}])
+
+    outcomes = act(aws, store, journal, fleet)
+
+    assert [(o.status, o.reason) for o in outcomes] == [
+        ("skipped", "opted out with the tag sagetrim:exclude = true")] * 3
+    assert endpoint_exists(aws, "churn") and notebook_status(aws, "ds-alice") == "InService"
+    assert "sagetrim:finding" not in tags_of(aws, fleet[2].arn)
+
+
+def test_given_an_opt_out_tag_added_during_the_recheck_when_applied_then_the_endpoint_stays(
+    aws: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
+) -> None:
+    def recheck(f: Finding) -> None:  # someone tags the endpoint while sagetrim is about to act
+        aws.client("sagemaker", REGION).add_tags(ResourceArn=f.arn, Tags=[{"Key": "sagetrim:exclude",
+                                                                           "Value": "TRUE"}])
+
+    [outcome] = act(aws, store, journal, fleet[:1], recheck=recheck)
+
+    assert outcome.status == "skipped" and "sagetrim:exclude" in outcome.reason
+    assert endpoint_exists(aws, "churn")
+
+
+@pytest.mark.parametrize(("status", "reason"), [
+    ("Stopped", "already stopped"), ("Stopping", "already stopped"),
+    ("Pending", "the notebook instance is Pending; retry later"),
+    ("Updating", "the notebook instance is Updating; retry later"),
+])
+def test_given_a_notebook_not_in_service_when_applied_then_skipped_with_the_reason(
+    aws: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding], status: str, reason: str
+) -> None:
+    aws.set_status(aws.account_id, REGION, "notebook-instance", "ds-alice", status)
+    [outcome] = act(aws, store, journal, fleet[1:2])
+    assert (outcome.status, outcome.reason) == ("skipped", reason)
+    assert "sagemaker:StopNotebookInstance" not in aws_writes(aws)
+
+
+def test_given_an_endpoint_being_updated_when_applied_then_skipped_until_later(
+    aws: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
+) -> None:
+    aws.set_status(aws.account_id, REGION, "endpoint", "churn", "Updating")
+    [outcome] = act(aws, store, journal, fleet[:1])
+    assert (outcome.status, outcome.reason) == ("skipped", "the endpoint is Updating; retry later")
+    assert endpoint_exists(aws, "churn") and store.list_keys("backups/") == []
+
+
+def test_given_resources_already_gone_when_applied_then_skipped(
+    aws: SimServer, store: LocalStore, journal: Journal
+) -> None:
+    findings = [finding(aws, "endpoint", "ghost", Action.DELETE_ENDPOINT),
+                finding(aws, "notebook-instance", "ghost-nb", Action.STOP_NOTEBOOK),
+                finding(aws, "endpoint", "ghost-tag", Action.TAG)]
+    assert [(o.status, o.reason) for o in act(aws, store, journal, findings)] == [("skipped", "already gone")] * 3
+
+
+def test_given_more_destructive_actions_than_allowed_when_run_then_guardrail_error_and_nothing_done(
+    aws: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
+) -> None:
+    for apply in (False, True):
+        with pytest.raises(GuardrailError, match=r"2 destructive actions \(1 delete-endpoint, 1 stop-notebook\) "
+                                                 r"exceed the limit of 1 per run.*--max-actions 2"):
+            act(aws, store, journal, fleet, apply=apply, max_actions=1)
+    assert aws.requests.total() == 0
+    assert journal.entries() == []
+    assert [o.status for o in act(aws, store, journal, fleet, max_actions=2)] == ["done"] * 3
+
+
+def test_given_one_region_unreachable_when_applied_then_it_fails_and_the_others_go_on(
+    aws: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
+) -> None:
+    elsewhere = finding(aws, "endpoint", "far", Action.DELETE_ENDPOINT, region="ap-south-1")
+
+    def session_for(account: str, region: str) -> boto3.Session:
+        if region == "ap-south-1":
+            raise RuntimeError("could not assume role sagetrim in ap-south-1")
+        return aws.session(region)
+
+    outcomes = carry_out([elsewhere, *fleet[:2]], session_for=session_for, store=store, journal=journal,
+                         apply=True, now=NOW)
+
+    assert outcomes[0].status == "failed" and "could not assume role" in outcomes[0].reason
+    assert [o.status for o in outcomes[1:]] == ["done", "done"]
+    assert len(journal.entries()) == 3
+
+
+def test_given_two_findings_for_one_action_on_one_resource_when_applied_then_done_once(
+    aws: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
+) -> None:
+    twice = finding(aws, "endpoint", "churn", Action.DELETE_ENDPOINT, rule="endpoint-should-be-serverless")
+    wrong_kind = finding(aws, "endpoint", "fraud", Action.STOP_NOTEBOOK)
+
+    outcomes = act(aws, store, journal, [fleet[0], twice, wrong_kind])
+
+    assert [o.status for o in outcomes] == ["done", "skipped", "failed"]
+    assert outcomes[1].reason == f"finding {fleet[0].id} already asks to delete-endpoint this resource"
+    assert outcomes[2].reason == "stop-notebook applies to notebook-instance, not to endpoint fraud"
+
+
+class Hook:
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, Any]] = []
+        bodies = self.bodies
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+
+def test_given_notify_findings_when_applied_then_one_message_goes_out_after_the_other_actions(
+    aws: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
+) -> None:
+    topic = aws.client("sns").create_topic(Name="sagetrim")["TopicArn"]
+    hook = Hook()
+    try:
+        notices = [finding(aws, "notebook-instance", "ds-bob", Action.NOTIFY, rule="notebook-without-autostop"),
+                   finding(aws, "endpoint", "fraud", Action.NOTIFY, rule="endpoint-should-autoscale")]
+
+        outcomes = act(aws, store, journal, [*notices, fleet[0]],
+                       notify=NotifySettings(sns_topic_arn=topic, webhook_url=hook.url))
+    finally:
+        hook.server.shutdown()
+        hook.server.server_close()
+
+    assert [o.status for o in outcomes] == ["done", "done", "done"], [o.reason for o in outcomes]
+    assert outcomes[0].reason.startswith(f"sent to SNS topic {topic} and the webhook in one message about 2")
+    assert len(hook.bodies) == 1 and "ds-bob" in json.dumps(hook.bodies[0])
+    keys = [r.key for r in aws.requests.records]
+    assert keys.index("sns:Publish") > keys.index("sagemaker:DeleteEndpoint"), "notify after acting"
+
+
+def test_given_notify_findings_and_nowhere_to_send_when_applied_then_skipped_with_the_reason(
+    aws: SimServer, store: LocalStore, journal: Journal
+) -> None:
+    [outcome] = act(aws, store, journal, [finding(aws, "endpoint", "x", Action.NOTIFY)])
+    assert outcome.status == "skipped" and "notify.sns_topic_arn" in outcome.reason
+
+
+def test_given_the_actions_when_listed_then_each_declares_its_permissions() -> None:
+    assert set(ACTIONS) | {NOTIFY.action} == set(Action)
+    for action in [*ACTIONS.values(), NOTIFY]:
+        assert action.permissions, action
+        assert all(":" in p for p in action.permissions)
+    delete = set(ACTIONS[Action.DELETE_ENDPOINT].permissions)
+    assert {"sagemaker:DescribeEndpoint", "sagemaker:DescribeEndpointConfig", "sagemaker:DescribeModel",
+            "sagemaker:ListTags", "sagemaker:DeleteEndpoint", "application-autoscaling:DescribeScalableTargets",
+            "application-autoscaling:DescribeScalingPolicies"} <= delete
+    assert ACTIONS[Action.STOP_NOTEBOOK].allowed_states == ("InService",)
+    everything = required_permissions()
+    assert everything == sorted(set(everything))
+    assert {"sns:Publish", "sagemaker:CreateEndpoint", "iam:PassRole", "s3:PutObject"} <= set(everything)
+    assert required_permissions([Action.TAG], restore=False, s3_store=False) == sorted(
+        ACTIONS[Action.TAG].permissions)

@@ -1,0 +1,163 @@
+"""Restore: a deleted endpoint comes back the same, from its latest backup."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from sagetrim.actions.executor import carry_out
+from sagetrim.actions.journal import Journal
+from sagetrim.actions.restore import latest_backup, list_backups, restore, restore_endpoint
+from sagetrim.actions.state import LocalStore
+from sagetrim.errors import UsageError
+from sagetrim.rules.model import Action
+from sagetrim.sim import SimServer
+from tests.actions.helpers import REGION, endpoint_exists, finding, make_endpoint
+
+NOW = datetime(2025, 5, 2, 3, 4, 5, tzinfo=UTC)
+
+
+def observed(aws: SimServer, name: str) -> dict[str, Any]:
+    """What makes an endpoint the endpoint it is, read from the account (ids and times left out)."""
+    sm, aas = aws.client("sagemaker", REGION), aws.client("application-autoscaling", REGION)
+    endpoint = sm.describe_endpoint(EndpointName=name)
+    config = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+    models = {}
+    for variant in config["ProductionVariants"]:
+        model = sm.describe_model(ModelName=variant["ModelName"])
+        models[model["ModelName"]] = {
+            "container": model["PrimaryContainer"], "role": model["ExecutionRoleArn"], "vpc": model["VpcConfig"],
+            "tags": sm.list_tags(ResourceArn=model["ModelArn"])["Tags"],
+        }
+    ids = [f"endpoint/{name}/variant/{v['VariantName']}" for v in config["ProductionVariants"]]
+    targets = aas.describe_scalable_targets(ServiceNamespace="sagemaker", ResourceIds=ids)["ScalableTargets"]
+    policies = [p for rid in ids
+                for p in aas.describe_scaling_policies(ServiceNamespace="sagemaker", ResourceId=rid)["ScalingPolicies"]]
+    return {
+        "config_name": endpoint["EndpointConfigName"],
+        "status": endpoint["EndpointStatus"],
+        "variants": config["ProductionVariants"],
+        "data_capture": config.get("DataCaptureConfig"),
+        "endpoint_tags": sm.list_tags(ResourceArn=endpoint["EndpointArn"])["Tags"],
+        "config_tags": sm.list_tags(ResourceArn=config["EndpointConfigArn"])["Tags"],
+        "models": models,
+        "targets": [(t["ResourceId"], t["ScalableDimension"], t["MinCapacity"], t["MaxCapacity"]) for t in targets],
+        "policies": [(p["PolicyName"], p["PolicyType"], p["TargetTrackingScalingPolicyConfiguration"])
+                     for p in policies],
+    }
+
+
+def _restore(aws: SimServer, store: LocalStore, name: str, **kwargs: Any) -> Any:
+    return restore_endpoint(aws.client("sagemaker", REGION), aws.client("application-autoscaling", REGION), store,
+                            aws.account_id, REGION, name, poll_s=1, **kwargs)
+
+
+def _delete(aws: SimServer, store: LocalStore, journal: Journal, name: str, now: datetime = NOW) -> None:
+    [outcome] = carry_out([finding(aws, "endpoint", name, Action.DELETE_ENDPOINT)],
+                          session_for=lambda account, region: aws.session(region), store=store, journal=journal,
+                          apply=True, now=now)
+    assert outcome.status == "done", outcome.reason
+
+
+def test_given_a_deleted_endpoint_when_restored_then_an_equivalent_endpoint_exists(
+    aws: SimServer, store: LocalStore, journal: Journal
+) -> None:
+    make_endpoint(aws, "churn")
+    before = observed(aws, "churn")
+    _delete(aws, store, journal, "churn")
+    assert not endpoint_exists(aws, "churn")
+    autoscaling = aws.client("application-autoscaling", REGION)
+    assert autoscaling.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"] == []
+    # Someone also cleaned up the configuration and a model afterwards: restore brings them back too.
+    sm = aws.client("sagemaker", REGION)
+    sm.delete_endpoint_config(EndpointConfigName="churn-config")
+    sm.delete_model(ModelName="churn-model-b")
+
+    result = _restore(aws, store, "churn", journal=journal)
+
+    assert observed(aws, "churn") == before
+    assert result.created == ["model churn-model-b", "endpoint config churn-config", "endpoint churn",
+                              "scalable target endpoint/churn/variant/primary", "scaling policy churn-invocations"]
+    assert result.kept == ["model churn-model-a"]
+    assert result.status == "InService"
+    assert result.backup_key == latest_backup(store, aws.account_id, REGION, "churn")
+    assert result.to_json()["endpoint_arn"].endswith(":endpoint/churn")
+    last = journal.entries(name="churn")[-1]
+    assert (last.action, last.outcome, last.backup) == ("restore-endpoint", "done", result.backup_key)
+
+
+def test_given_several_backups_when_restored_without_a_key_then_the_latest_is_used(
+    aws: SimServer, store: LocalStore, journal: Journal
+) -> None:
+    make_endpoint(aws, "churn", autoscaling=False)
+    _delete(aws, store, journal, "churn", NOW)
+    _restore(aws, store, "churn")
+    _delete(aws, store, journal, "churn", NOW + timedelta(hours=1))
+
+    keys = list_backups(store, aws.account_id, REGION, "churn")
+    assert len(keys) == 2
+    assert _restore(aws, store, "churn").backup_key == keys[-1]
+
+
+def test_given_a_session_when_restored_then_the_account_comes_from_sts(
+    aws: SimServer, store: LocalStore, journal: Journal
+) -> None:
+    make_endpoint(aws, "churn", autoscaling=False)
+    _delete(aws, store, journal, "churn")
+
+    result = restore(aws.session(REGION), REGION, "churn", store=store, journal=journal)
+
+    assert result.account == aws.account_id and result.created == ["endpoint churn"]
+    assert endpoint_exists(aws, "churn")
+
+
+def test_given_the_endpoint_exists_when_restored_then_usage_error_and_nothing_changes(
+    aws: SimServer, store: LocalStore, journal: Journal
+) -> None:
+    make_endpoint(aws, "churn")
+    _delete(aws, store, journal, "churn")
+    _restore(aws, store, "churn")
+    aws.requests.reset()
+
+    with pytest.raises(UsageError, match="endpoint churn exists .* nothing was changed"):
+        _restore(aws, store, "churn")
+    writes = [r.operation for r in aws.requests.records if not r.operation.startswith(("Describe", "List"))]
+    assert writes == []
+
+
+def test_given_no_backup_when_restored_then_usage_error_names_where_it_looked(
+    aws: SimServer, store: LocalStore
+) -> None:
+    with pytest.raises(UsageError, match=rf"no backup of endpoint ghost .* in {store.root}/backups/"
+                                         rf"{aws.account_id}/{REGION}/endpoint/ghost"):
+        _restore(aws, store, "ghost")
+    with pytest.raises(UsageError, match="no backup at"):
+        _restore(aws, store, "ghost", backup_key="backups/x/y/endpoint/ghost/1.json")
+
+
+def test_given_an_async_and_serverless_config_when_its_request_is_rebuilt_then_only_create_fields_stay(
+    aws: SimServer,
+) -> None:
+    from sagetrim.actions.restore import _request
+
+    described = {
+        "EndpointConfigName": "async-config",
+        "EndpointConfigArn": "arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/async-config",
+        "CreationTime": "2025-01-01T00:00:00+00:00",
+        "ProductionVariants": [
+            {"VariantName": "a", "ModelName": "m", "InstanceType": "ml.g5.xlarge", "InitialInstanceCount": 1},
+            {"VariantName": "s", "ModelName": "m", "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 5}},
+        ],
+        "AsyncInferenceConfig": {"OutputConfig": {"S3OutputPath": "s3://out/", "S3FailurePath": "s3://fail/"},
+                                 "ClientConfig": {"MaxConcurrentInvocationsPerInstance": 4}},
+        "KmsKeyId": "",
+        "ShadowProductionVariants": [],
+    }
+    request = _request(aws.client("sagemaker", REGION), "CreateEndpointConfig", described,
+                       Tags=[{"Key": "team", "Value": "ml"}])
+
+    assert set(request) == {"EndpointConfigName", "ProductionVariants", "AsyncInferenceConfig", "Tags"}
+    assert request["ProductionVariants"][1]["ServerlessConfig"] == {"MemorySizeInMB": 2048, "MaxConcurrency": 5}
+    assert request["AsyncInferenceConfig"]["ClientConfig"] == {"MaxConcurrentInvocationsPerInstance": 4}
