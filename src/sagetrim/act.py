@@ -51,10 +51,14 @@ def _rechecker(scan: ScanResult, settings: Settings) -> Any:
 
 def run_act(session: boto3.Session, regions: list[str], role_arns: list[str], catalog: Catalog, settings: Settings,
             rules: list[ModuleType] | None, *, apply: bool, console: Any = None,
-            store: StateStore | None = None) -> ActRun:
-    """Find waste and act on it: every action planned (and journaled) unless `apply`."""
-    scan = run_scan(session, regions or settings.regions, role_arns or settings.role_arns, catalog, rules=rules,
-                    settings=settings, console=console)
+            store: StateStore | None = None, scan: ScanResult | None = None) -> ActRun:
+    """Find waste and act on it: every action planned (and journaled) unless `apply`.
+
+    `scan` reuses a scan just made (with its findings) instead of scanning again.
+    """
+    if scan is None:
+        scan = run_scan(session, regions or settings.regions, role_arns or settings.role_arns, catalog,
+                        rules=rules, settings=settings, console=console)
     enabled = set(settings.actions.enabled)
     findings = [f for f in scan.findings if f.action.value in enabled]
     store = store or open_store(settings.state, session)

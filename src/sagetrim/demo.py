@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import tempfile
 import time
+from pathlib import Path
 
 from rich.console import Console
 from rich.panel import Panel
 
+from sagetrim.act import run_act
+from sagetrim.actions.state import LocalStore
 from sagetrim.catalog import load_catalog
+from sagetrim.config import Settings
 from sagetrim.inventory.scan import run_scan
+from sagetrim.report.act import plan_summary_view
 from sagetrim.report.output import money, to_json
 from sagetrim.report.scan import scan_view
 from sagetrim.sim.account import start_account
@@ -16,6 +22,7 @@ from sagetrim.sim.fleet import demo_scenario
 
 NEXT_STEPS = """[bold]Point sagetrim at a real account[/] (read-only; it changes nothing):
   sagetrim scan --profile PROFILE --regions all
+  sagetrim act --profile PROFILE --regions all        # the plan; add --apply to carry it out
   sagetrim scan --role-arn arn:aws:iam::111122223333:role/sagetrim-read --regions us-east-1,eu-west-1
   sagetrim prices ml.g5 --usage hosting          sagetrim estimate --plan examples/plan.yaml --compare
 Keep the simulated account running to try the commands against it:  sagetrim sim serve --preset demo"""
@@ -29,12 +36,17 @@ def run_demo(console: Console, err_console: Console, *, as_json: bool = False) -
         server, _ = start_account(scenario)
     try:
         session = server.session(next(iter(scenario.regions)))
-        result = run_scan(session, list(scenario.regions), [], load_catalog(use_cache=False), use_cache=False,
+        catalog = load_catalog(use_cache=False)
+        result = run_scan(session, list(scenario.regions), [], catalog, use_cache=False,
                           console=None if as_json else err_console)
+        with tempfile.TemporaryDirectory(prefix="sagetrim-demo-") as state:
+            plan = run_act(session, [], [], catalog, Settings(), None, apply=False, scan=result,
+                           store=LocalStore(Path(state)))
     finally:
         server.stop()
     if as_json:
-        console.print(to_json(result.to_json()), markup=False, highlight=False, soft_wrap=True)
+        console.print(to_json({**result.to_json(), "plan": plan.report.to_json()}), markup=False, highlight=False,
+                      soft_wrap=True)
         return
     totals = result.totals()
     savings = result.savings()
@@ -46,5 +58,6 @@ def run_demo(console: Console, err_console: Console, *, as_json: bool = False) -
         f"[bold green]{money(savings['monthly_usd'])} a month[/] of it is waste.",
         title="sagetrim demo"))
     console.print(scan_view(result, limit=15, width=console.width))
+    console.print(plan_summary_view(plan))
     console.print(Panel(NEXT_STEPS, title="Next", expand=False))
     console.print(f"[dim]demo finished in {time.perf_counter() - started:.1f} s; the simulated account is stopped.[/]")

@@ -51,3 +51,23 @@ def journal_table(entries: list[dict[str, Any]], saved: float) -> Table:
                       f"{e['name']} [dim]{e['region']}[/]", e.get("rule") or "", money(e.get("monthly_savings_usd")),
                       e.get("reason") or "")
     return table
+
+
+def plan_summary_view(run: ActRun) -> RenderableType:
+    """The plan in a few lines: per action, how many resources and what it would save."""
+    from collections import defaultdict
+
+    groups: dict[str, list[Any]] = defaultdict(list)
+    for o in run.report.outcomes:
+        groups[o.action].append(o)
+    table = new_table("What `sagetrim act --apply` would do (this was a dry run)")
+    table.add_column("Action")
+    table.add_column("Resources", justify="right")
+    table.add_column("Saves/month", justify="right")
+    table.add_column("For example", overflow="fold")
+    for action, outs in sorted(groups.items(), key=lambda kv: -sum(o.monthly_savings_usd for o in kv[1])):
+        saving = sum(o.monthly_savings_usd for o in outs) if action in ("delete-endpoint", "stop-notebook") else None
+        table.add_row(action, str(len(outs)), money(saving) if saving is not None else "-",
+                      ", ".join(o.name for o in outs[:3]) + (" …" if len(outs) > 3 else ""))
+    return Group(table, f"Endpoints are backed up before they are deleted (`sagetrim restore` brings one back); "
+                        f"planned savings {money(run.report.planned_savings_usd)} a month.")

@@ -1,0 +1,113 @@
+"""`sagetrim act`, `restore` and `journal` end to end against the simulated account."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import numpy as np
+import pytest
+
+import sagetrim.act as act_module
+from sagetrim.act import run_act
+from sagetrim.catalog import load_catalog
+from sagetrim.config import Settings
+from sagetrim.rules import select
+from sagetrim.sim.cloudwatch import metric_store
+from sagetrim.sim.fleet import Scenario, build_fleet
+from tests.conftest import run_cli
+
+SCENARIO = {"regions": {"us-east-1": {"endpoints": [
+    {"name": "stale-model", "instance_type": "ml.m5.xlarge", "instance_count": 2, "traffic": "idle"},
+    {"name": "late-traffic", "instance_type": "ml.m5.large", "traffic": "idle"},
+    {"name": "busy-model", "instance_type": "ml.c5.xlarge", "traffic": "steady"},
+    {"name": "kept-on-purpose", "instance_type": "ml.m5.large", "traffic": "idle",
+     "tags": {"sagetrim:exclude": "true"}},
+]}}}
+
+
+@pytest.fixture(scope="module")
+def fleet(account, tmp_path_factory):
+    build_fleet(account, Scenario.model_validate(SCENARIO))
+    state = tmp_path_factory.mktemp("state")
+    env = {**account.env(), "SAGETRIM_STATE_DIR": str(state)}
+    return account, env, state
+
+
+def endpoints(account) -> set[str]:
+    return {e["EndpointName"] for e in account.client("sagemaker").list_endpoints(MaxResults=100)["Endpoints"]}
+
+
+def test_without_apply_act_plans_and_changes_nothing(fleet):
+    account, env, _ = fleet
+    result = run_cli("act", "--rules", "idle-endpoint", "--format", "json", env=env)
+    assert result.code == 0, result.err
+    doc = json.loads(result.out)
+    assert doc["dry_run"] is True
+    assert {o["name"]: o["status"] for o in doc["outcomes"]} == {"stale-model": "planned", "late-traffic": "planned"}
+    assert endpoints(account) == {"stale-model", "late-traffic", "busy-model", "kept-on-purpose"}
+
+
+def test_traffic_between_scan_and_act_keeps_the_endpoint(fleet, monkeypatch):
+    account, _, state = fleet
+    original = act_module.carry_out
+
+    def traffic_arrives_then_act(findings, **kwargs):
+        now = account.clock.now()
+        metric_store(account.account_id, "us-east-1").put_series(
+            "AWS/SageMaker", "Invocations", {"EndpointName": "late-traffic", "VariantName": "AllTraffic"},
+            np.array([int((now - timedelta(minutes=2)).timestamp())]), sums=[12.0], counts=[1.0], minimums=[12.0],
+            maximums=[12.0])
+        return original(findings, **kwargs)
+
+    monkeypatch.setattr(act_module, "carry_out", traffic_arrives_then_act)
+    monkeypatch.setenv("SAGETRIM_STATE_DIR", str(state))
+    run = run_act(account.session("us-east-1"), ["us-east-1"], [], load_catalog(use_cache=False), Settings(),
+                  select(["idle-endpoint"]), apply=True)
+    outcome = {o.name: o for o in run.report.outcomes}
+    assert outcome["late-traffic"].status == "skipped" and "12 invocations" in outcome["late-traffic"].reason
+    assert outcome["stale-model"].status == "done"
+    assert endpoints(account) == {"late-traffic", "busy-model", "kept-on-purpose"}
+    assert list((state / "backups").rglob("*.json"))
+
+
+def test_a_second_apply_does_nothing_more(fleet):
+    account, env, _ = fleet
+    before = endpoints(account)
+    result = run_cli("act", "--rules", "idle-endpoint", "--apply", "--format", "json", env=env)
+    assert result.code == 0, result.err
+    doc = json.loads(result.out)
+    assert all(o["status"] != "done" for o in doc["outcomes"])
+    assert endpoints(account) == before
+
+
+def test_restore_brings_the_deleted_endpoint_back(fleet):
+    account, env, _ = fleet
+    result = run_cli("restore", "stale-model", "--region", "us-east-1", env=env)
+    assert result.code == 0, result.err
+    sm = account.client("sagemaker")
+    desc = sm.describe_endpoint(EndpointName="stale-model")
+    config = sm.describe_endpoint_config(EndpointConfigName=desc["EndpointConfigName"])
+    assert [(v["InstanceType"], v["InitialInstanceCount"]) for v in config["ProductionVariants"]] == [
+        ("ml.m5.xlarge", 2)]
+    again = run_cli("restore", "stale-model", "--region", "us-east-1", env=env)
+    assert again.code == 2 and "exists" in again.err
+
+
+def test_the_journal_tells_what_was_done(fleet):
+    _, env, _ = fleet
+    result = run_cli("journal", "--format", "json", env=env)
+    assert result.code == 0, result.err
+    doc = json.loads(result.out)
+    done = [e for e in doc["entries"] if e["outcome"] == "done" and e["action"] == "delete-endpoint"]
+    assert [e["name"] for e in done] == ["stale-model"]
+    assert done[0]["rule"] == "idle-endpoint" and done[0]["backup"]
+    assert doc["monthly_savings_usd"] == pytest.approx(2 * 0.23 * 730, abs=0.01)
+    table = run_cli("journal", "--since", "1d", env=env)
+    assert table.code == 0 and "stale-model" in table.out
+
+
+def test_bad_since_is_a_usage_error(fleet):
+    _, env, _ = fleet
+    result = run_cli("journal", "--since", "last tuesday", env=env)
+    assert result.code == 2 and "--since" in result.err
