@@ -84,10 +84,12 @@ def main() -> None:
             rows.append((label, calls, seconds))
     finally:
         server.stop()
-    print(f"\n{resources} resources in {len(REGIONS)} regions (sim on loopback, {args.latency_ms:g} ms added per request)")
+    print(f"\n{resources} resources in {len(REGIONS)} regions "
+          f"(sim on loopback, {args.latency_ms:g} ms added per request)")
     print(f"{'approach':45} {'requests':>9} {'per 1k res':>11} {'wall s':>8} {'s per 1k':>9}")
     for label, calls, seconds in rows:
-        print(f"{label:45} {calls:9d} {calls * 1000 / resources:11.1f} {seconds:8.2f} {seconds * 1000 / resources:9.2f}")
+        per_k = 1000 / resources
+        print(f"{label:45} {calls:9d} {calls * per_k:11.1f} {seconds:8.2f} {seconds * per_k:9.2f}")
 
 
 if __name__ == "__main__":

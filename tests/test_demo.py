@@ -52,7 +52,8 @@ def test_sim_serve_prints_the_environment_and_answers_any_boto3_client(tmp_path)
                 env[key] = value
         assert "AWS_ENDPOINT_URL" in env
         sm = boto3.client("sagemaker", region_name="us-east-1", endpoint_url=env["AWS_ENDPOINT_URL"],
-                          aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
+                          aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                          aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
         sm.create_notebook_instance(NotebookInstanceName="mine", InstanceType="ml.g6.xlarge",
                                     RoleArn="arn:aws:iam::123456789012:role/x")
         scanned = run_cli("scan", "--format", "json", env=env)
