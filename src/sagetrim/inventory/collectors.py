@@ -79,6 +79,16 @@ def _not_found(exc: ClientError) -> bool:
     return code == "ValidationException" and ("not exist" in message.lower() or "not found" in message.lower())
 
 
+def _describe_or_none(call: Callable[..., dict[str, Any]], **params: Any) -> dict[str, Any] | None:
+    """A describe call's answer, or None when the resource went away between the list and the describe."""
+    try:
+        return call(**params)
+    except ClientError as exc:
+        if _not_found(exc):
+            return None
+        raise
+
+
 def _priced(scope: RegionScope, usage: Usage, burn: float, exact: bool, since: datetime | None,
             **fields: Any) -> Resource:
     mtd, projected = scope.pricer.accrue(burn, since)
@@ -92,12 +102,10 @@ def collect_notebooks(scope: RegionScope) -> list[Resource]:
     items = list(scope.paginate("list_notebook_instances", "NotebookInstances"))
 
     def describe(item: dict[str, Any]) -> dict[str, Any] | None:
-        try:
-            doc = scope.sagemaker.describe_notebook_instance(NotebookInstanceName=item["NotebookInstanceName"])
-        except ClientError as exc:
-            if _not_found(exc):
-                return None
-            raise
+        doc = _describe_or_none(scope.sagemaker.describe_notebook_instance,
+                                NotebookInstanceName=item["NotebookInstanceName"])
+        if doc is None:
+            return None
         return {"volume_gb": doc.get("VolumeSizeInGB", 5), "direct_internet": doc.get("DirectInternetAccess"),
                 "platform": doc.get("PlatformIdentifier")}
 
@@ -176,12 +184,9 @@ def collect_endpoints(scope: RegionScope) -> list[Resource]:
         return configs[name]
 
     def describe(item: dict[str, Any]) -> dict[str, Any] | None:
-        try:
-            doc = scope.sagemaker.describe_endpoint(EndpointName=item["EndpointName"])
-        except ClientError as exc:
-            if _not_found(exc):
-                return None
-            raise
+        doc = _describe_or_none(scope.sagemaker.describe_endpoint, EndpointName=item["EndpointName"])
+        if doc is None:
+            return None
         cfg = config(doc["EndpointConfigName"]) if doc.get("EndpointConfigName") else {"variants": {}}
         variants = []
         for v in doc.get("ProductionVariants", []) or [
@@ -295,13 +300,9 @@ def collect_jobs(scope: RegionScope, spec: JobSpec) -> list[Resource]:
     items = list(scope.paginate(spec.list_op, spec.list_key, StatusEquals="InProgress"))
 
     def describe(item: dict[str, Any]) -> dict[str, Any] | None:
-        try:
-            doc = getattr(scope.sagemaker, spec.describe_op)(**{spec.describe_param: item[spec.name_key]})
-        except ClientError as exc:
-            if _not_found(exc):
-                return None
-            raise
-        return spec.extract(doc)
+        call = getattr(scope.sagemaker, spec.describe_op)
+        doc = _describe_or_none(call, **{spec.describe_param: item[spec.name_key]})
+        return None if doc is None else spec.extract(doc)
 
     details = scope.described(spec.kind.value, items, lambda i: i[spec.name_key],
                               lambda i: _stamp(i, spec.status_key), describe)
