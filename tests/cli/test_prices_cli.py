@@ -81,3 +81,19 @@ def test_a_malformed_plan_names_the_line_and_field(cli, tmp_path):
 def test_a_missing_plan_file_is_a_usage_error(cli, tmp_path):
     result = cli("estimate", "--plan", str(tmp_path / "nope.yaml"))
     assert result.code == 2 and "cannot read the plan" in result.err
+
+
+def test_refresh_reads_the_price_list_api_and_later_lookups_prefer_it(cli, account, tmp_path):
+    env = {**account.env(), "SAGETRIM_CACHE_DIR": str(tmp_path)}
+    refreshed = cli("prices", "refresh", "--region", "eu-west-1", "--format", "json", env=env)
+    assert refreshed.code == 0, refreshed.err
+    [summary] = json.loads(refreshed.out)
+    assert summary["region"] == "eu-west-1" and summary["instance_prices"] > 1000
+    assert (tmp_path / "prices" / "eu-west-1.json").exists()
+    [row] = json.loads(cli("prices", "ml.m5.xlarge", "--region", "eu-west-1", "--format", "json", env=env).out)
+    assert row["exact"] is True and "Price List API" in row["source"]
+
+
+def test_refresh_of_an_unknown_region_is_a_usage_error(cli, account, tmp_path):
+    result = cli("prices", "refresh", "--region", "mars-1", env={**account.env(), "SAGETRIM_CACHE_DIR": str(tmp_path)})
+    assert result.code == 2 and "mars-1" in result.err
