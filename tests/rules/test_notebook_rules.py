@@ -56,7 +56,7 @@ def test_only_running_notebooks_without_a_stopping_script_lack_autostop(findings
 def test_saving_assumes_the_expected_hours_of_use(findings):
     f = findings[("notebook-without-autostop", "plain")]
     assert f.monthly_savings_usd == pytest.approx(0.23 * (730 - 220))
-    assert "sagetrim autostop install plain --apply" in f.message
+    assert "sagetrim autostop install plain --idle-minutes 60 --apply" in f.message
 
 
 def test_idle_notebook_is_one_running_for_days(findings):

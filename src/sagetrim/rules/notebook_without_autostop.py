@@ -57,6 +57,6 @@ def evaluate(inv: Inventory, params: Params) -> Iterator[Finding]:
                       "usd_per_hour": round(compute_per_hour, 4),
                       "assumed_use_hours_per_month": params.expected_use_hours_per_month},
             message=(f"{why}; stopping it outside the {params.expected_use_hours_per_month:g} hours a month it is "
-                     f"used saves ${monthly:,.2f}. Fix: sagetrim autostop install {r.name} --apply"),
+                     f"used saves ${monthly:,.2f}. Fix: sagetrim autostop install {r.name} --idle-minutes 60 --apply"),
             action=META.action,
         )
