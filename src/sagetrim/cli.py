@@ -342,6 +342,62 @@ def _parse_since(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+# -- guardrails ------------------------------------------------------------------------------------
+
+guardrails_app = typer.Typer(help="IAM policies that keep expensive instance types away from those who don't need "
+                             "them.")
+app.add_typer(guardrails_app, name="guardrails")
+
+
+@guardrails_app.command("policy")
+def guardrails_policy(
+    allow: Annotated[list[str] | None, typer.Option("--allow", help="Allowed instance types: globs like ml.t3.* or "
+                     "ml.m5.large; comma-separated or repeated. [default: every type]")] = None,
+    deny_gpu: Annotated[bool, typer.Option("--deny-gpu", help="Deny every GPU instance type.")] = False,
+    max_size: Annotated[str | None, typer.Option("--max-size", help="Deny sizes above this one, e.g. 4xlarge.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the policy here.")] = None,
+) -> None:
+    """Write an IAM policy that denies launching SageMaker instances outside the allowed types
+    (notebooks, Studio apps and spaces, training, tuning, processing, transform, endpoint configurations, ...)."""
+    import json
+
+    from sagetrim.guardrails import build_policy
+    from sagetrim.report.output import write_text
+
+    patterns = split_csv(allow)
+    if not patterns and not deny_gpu and not max_size:
+        raise UsageError("say what to allow: --allow PATTERNS, --deny-gpu and/or --max-size SIZE.")
+    policy = build_policy(patterns or ["ml.*"], deny_gpu=deny_gpu, max_size=max_size)
+    write_text(json.dumps(policy, indent=2), out, console)
+    if out is not None:
+        err_console.print(f"wrote {out}")
+
+
+@guardrails_app.command("check")
+def guardrails_check(
+    policy: Annotated[Path, typer.Argument(help="The policy file (JSON).")],
+    action: Annotated[str, typer.Option("--action", help="An API action, e.g. CreateTrainingJob.")],
+    instance_type: Annotated[list[str] | None, typer.Option("--instance-type", help="Instance type(s) the request "
+                             "names; repeat for several (endpoint variants). None: a request without types.")] = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.TABLE,
+) -> None:
+    """Say whether the policy allows an action with these instance types (beside permissions that allow it).
+    Exit status 0 allowed, 3 denied."""
+    from dataclasses import asdict
+
+    from sagetrim.guardrails import check, load_policy
+    from sagetrim.report.output import to_json
+
+    decision = check(load_policy(policy), action, split_csv(instance_type) or None)
+    if fmt is Format.JSON:
+        console.print(to_json(asdict(decision)), markup=False)
+    else:
+        verdict = "[green]allowed[/]" if decision.allowed else "[red]denied[/]"
+        console.print(f"{verdict}: {decision.reason}" + (f" (statement {decision.sid})" if decision.sid else ""))
+    if not decision.allowed:
+        raise typer.Exit(3)
+
+
 # -- rules and settings ----------------------------------------------------------------------------
 
 @app.command("rules")
