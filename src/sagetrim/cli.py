@@ -201,8 +201,13 @@ def scan(
     show: Annotated[int, typer.Option("--show", min=1, help="Resources shown in the table.")] = 25,
     rules: RulesOption = None,
     config: ConfigOption = None,
+    fail_on: Annotated[str | None, typer.Option("--fail-on", help="Exit with status 3 when a finding is at least "
+                       "this severe: low, medium or high (for pipelines).")] = None,
 ) -> None:
-    """Inventory every SageMaker resource that bills, with its cost, and the findings of the rules. Read-only."""
+    """Inventory every SageMaker resource that bills, with its cost, and the findings of the rules. Read-only.
+
+    Exit status 0, or 3 with --fail-on and a finding that severe, or 4 when an account or region could not be
+    scanned (the rest was)."""
     from sagetrim.aws.session import make_session
     from sagetrim.catalog import load_catalog
     from sagetrim.config import load_settings
@@ -216,10 +221,17 @@ def scan(
     result = run_scan(session, split_csv(regions) or settings.regions, split_csv(role_arn) or settings.role_arns,
                       load_catalog(), use_cache=not no_cache, rules=chosen, settings=settings,
                       console=err_console if fmt is Format.TABLE and output is None else None)
+    levels = ["low", "medium", "high"]
+    if fail_on is not None and fail_on not in levels:
+        raise UsageError(f"--fail-on takes low, medium or high, not {fail_on!r}.")
     emit(fmt, console, doc=result.to_json(), rows=resource_rows(result), columns=RESOURCE_COLUMNS,
          table=lambda: scan_view(result, show, console.width if output is None else 200), output=output)
     if output is not None:
         err_console.print(f"wrote {output}")
+    if fail_on is not None and any(levels.index(f.severity.value) >= levels.index(fail_on) for f in result.findings):
+        raise typer.Exit(3)
+    if result.errors:
+        raise typer.Exit(4)
 
 
 # -- acting on findings ----------------------------------------------------------------------------

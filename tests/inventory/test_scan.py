@@ -149,3 +149,16 @@ def test_a_malformed_role_arn_is_a_usage_error(account):
 def test_an_unknown_region_is_a_usage_error(account):
     result = run_cli("scan", "--regions", "us-east-9", env=account.env())
     assert result.code == 2 and "unknown region" in result.err
+
+
+def test_the_command_exits_4_when_a_region_failed_and_3_on_findings_at_the_threshold(account, filled):
+    account.faults.add("AccessDeniedException", service="sagemaker", region="eu-west-1")
+    try:
+        partial = run_cli("scan", "--regions", ",".join(REGIONS), "--rules", "none", "--format", "json",
+                          env=account.env())
+    finally:
+        account.faults.clear()
+    assert partial.code == 4
+    assert json.loads(partial.out)["errors"][0]["code"] == "AccessDeniedException"
+    failing = run_cli("scan", "--regions", "us-east-1", "--fail-on", "low", "--format", "json", env=account.env())
+    assert failing.code == 3 and json.loads(failing.out)["findings"]
