@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -352,6 +352,91 @@ def _parse_since(value: str | None) -> datetime | None:
         raise UsageError(f"--since {value!r} is neither a time (2026-11-30, 2026-11-30T08:00) nor a duration "
                          "(7d, 12h).") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+# -- schedules -------------------------------------------------------------------------------------
+
+schedule_app = typer.Typer(help="Start and stop notebook instances (and stop Studio apps) on EventBridge cron "
+                           "schedules set in sagetrim.yaml.")
+app.add_typer(schedule_app, name="schedule")
+
+
+def _schedules(config: Path | None) -> tuple[Any, list[Any]]:
+    from sagetrim.config import load_settings
+
+    settings = load_settings(config)
+    if not settings.schedules.root:
+        raise UsageError("no schedules are set; add a `schedules:` list to sagetrim.yaml (`sagetrim config init` "
+                         "writes an example) or name the file with --config.")
+    return settings, settings.schedules.root
+
+
+@schedule_app.command("next")
+def schedule_next(
+    config: ConfigOption = None,
+    count: Annotated[int, typer.Option("--count", "-n", min=1, max=100, help="Transitions per schedule.")] = 5,
+    fmt: FormatOption = Format.TABLE,
+) -> None:
+    """List the coming starts and stops of every schedule, in its time zone and in UTC."""
+    from sagetrim.report.output import new_table
+    from sagetrim.schedules import next_transitions
+
+    _, schedules = _schedules(config)
+    rows = [t.to_json() for t in next_transitions(schedules, datetime.now(UTC), count)]
+
+    def table() -> object:
+        t = new_table("Coming transitions")
+        for col in ("When (local)", "UTC", "Schedule", "Action", "Expression"):
+            t.add_column(col)
+        for r in rows:
+            t.add_row(f"{r['at']} {r['timezone']}", r["at_utc"], r["schedule"], r["action"], r["expression"])
+        return t
+
+    emit(fmt, console, doc=rows, rows=rows, columns=["schedule", "action", "at", "at_utc", "timezone", "expression"],
+         table=table)  # type: ignore[arg-type]
+
+
+@schedule_app.command("run")
+def schedule_run(
+    config: ConfigOption = None,
+    at: Annotated[str | None, typer.Option("--at", help="Evaluate at this moment (ISO time; naive = UTC) "
+                  "[default: now].")] = None,
+    apply: Annotated[bool, typer.Option("--apply", help="Start and stop for real. Without it: plan only.")] = False,
+    regions: Annotated[list[str] | None, typer.Option("--regions", "--region", "-r", help="Regions [default: each "
+                       "schedule's, else sagetrim.yaml's, else the current one].")] = None,
+    profile: ProfileOption = None,
+    fmt: FormatOption = Format.TABLE,
+) -> None:
+    """Start or stop what the schedules say should be running now: idempotent, and safe to run late."""
+    from sagetrim.aws.session import default_region, make_session
+    from sagetrim.report.output import new_table
+    from sagetrim.schedules import parse_moment, run_schedules, session_clients
+
+    settings, schedules = _schedules(config)
+    session = make_session(profile)
+    moment = parse_moment(at) if at else datetime.now(UTC)
+    where = split_csv(regions) or settings.regions or [default_region(session)]
+    report = run_schedules(schedules, session_clients(session), moment, apply=apply, regions=where,
+                           max_actions=settings.actions.max_per_run)
+    rows = [d.to_json() for d in report.decisions]
+
+    def table() -> object:
+        from rich.console import Group
+
+        t = new_table(f"Schedules at {moment.isoformat()}" + ("" if apply else " (dry run: nothing was changed)"))
+        for col in ("Outcome", "Resource", "Schedule", "Operation", "Why"):
+            t.add_column(col, overflow="fold")
+        for r in rows:
+            t.add_row(r["outcome"], f"{r['name']} [dim]{r['region']}[/]", r["schedule"] or "",
+                      r.get("operation") or "", r["reason"])
+        notes = [*report.notes, *(f"{e.region}: {e.code} {e.message}" for e in report.errors)]
+        return Group(t, *notes)
+
+    emit(fmt, console, doc=report.to_json(), rows=rows,
+         columns=["outcome", "region", "kind", "name", "schedule", "operation", "desired", "status", "reason"],
+         table=table)  # type: ignore[arg-type]
+    if report.errors:
+        raise typer.Exit(4)
 
 
 # -- guardrails ------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from sagetrim.rules import RULES
+from sagetrim.schedules import ScheduleList
 from sagetrim.yamlfile import load_yaml_model
 
 DEFAULT_FILE = Path("sagetrim.yaml")
@@ -86,14 +87,15 @@ class Settings(BaseModel):
     notify: NotifySettings = Field(default_factory=NotifySettings)
     rules: RuleSettings = Field(default_factory=RuleSettings)  # type: ignore[valid-type]
     actions: ActionSettings = Field(default_factory=ActionSettings)
-    schedules: list[dict[str, Any]] = Field(default_factory=list)
+    schedules: ScheduleList = Field(default_factory=lambda: ScheduleList([]))
 
     @model_validator(mode="before")
     @classmethod
     def _empty_sections(cls, data: Any) -> Any:
         """A section whose keys are all commented out (`notify:`) reads as empty, not as an error."""
         if isinstance(data, dict):
-            return {k: ({} if v is None and k in ("notify", "rules", "actions") else v) for k, v in data.items()}
+            empty: dict[str, Any] = {"notify": {}, "rules": {}, "actions": {}, "schedules": []}
+            return {k: (empty[k] if v is None and k in empty else v) for k, v in data.items()}
         return data
 
     def rule_params(self, rule_id: str) -> Any:
@@ -151,5 +153,15 @@ actions:
   max_per_run: 25                      # more destructive actions than this in one run: refuse
   enabled: [notify, stop-notebook, delete-endpoint, tag]
 
-# Resources tagged sagetrim:exclude = true get no finding and no action.
+# Start and stop notebook instances (and stop Studio apps) on EventBridge cron expressions, in a time
+# zone. Targets: a name prefix or substring, or the tag sagetrim:schedule = the schedule's name.
+schedules: []
+# example:
+#   - name: office-hours
+#     timezone: America/New_York
+#     start: cron(0 7 ? * MON-FRI *)
+#     stop: cron(0 21 ? * MON-FRI *)
+#     targets: {kinds: [notebook-instance], name_prefix: ds-, tag: true}
+
+# Resources tagged sagetrim:exclude = true get no finding, no action and no scheduled start or stop.
 """
