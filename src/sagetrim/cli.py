@@ -354,6 +354,37 @@ def _parse_since(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+# -- right-sizing ----------------------------------------------------------------------------------
+
+@app.command()
+def rightsize(
+    name: Annotated[str, typer.Argument(help="An endpoint, or a training or processing job.")],
+    regions: Annotated[list[str] | None, typer.Option("--regions", "--region", "-r", help="Where to look "
+                       "[default: sagetrim.yaml's regions, else the current region].")] = None,
+    profile: ProfileOption = None,
+    config: ConfigOption = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.TABLE,
+) -> None:
+    """Explain one resource's sizing: its utilization over 14 days, the candidates with their prices, and why
+    the recommendation wins."""
+    from sagetrim.aws.session import make_session
+    from sagetrim.catalog import load_catalog
+    from sagetrim.config import load_settings
+    from sagetrim.report.output import to_json
+    from sagetrim.report.rightsize import explanation_view
+    from sagetrim.rightsize import run_rightsize
+
+    settings = load_settings(config)
+    with err_console.status(f"Reading {name}'s utilization…"):
+        explanation = run_rightsize(make_session(profile), name, split_csv(regions), load_catalog(), settings)
+    if fmt is Format.JSON:
+        console.print(to_json(explanation.to_json()), markup=False, highlight=False, soft_wrap=True)
+        return
+    if fmt is Format.CSV:
+        raise UsageError("rightsize prints a table or JSON; use --format table or --format json.")
+    console.print(explanation_view(explanation.to_json()))
+
+
 # -- schedules -------------------------------------------------------------------------------------
 
 schedule_app = typer.Typer(help="Start and stop notebook instances (and stop Studio apps) on EventBridge cron "

@@ -17,7 +17,7 @@ from sagetrim.aws.calls import CallCounter
 from sagetrim.aws.session import client
 from sagetrim.catalog import Catalog
 from sagetrim.config import Settings
-from sagetrim.errors import UsageError
+from sagetrim.errors import CollectionError, UsageError
 from sagetrim.inventory.collectors import COLLECTORS, RegionScope
 from sagetrim.inventory.costing import Pricer
 from sagetrim.inventory.describe_cache import DescribeCache
@@ -44,6 +44,8 @@ class ScanResult:
     accounts: list[str]
     regions: list[str]
     resources: list[Resource] = field(default_factory=list)
+    # Finished jobs and warm pools the rules read (inventory/history.py); not in the totals.
+    history: list[Resource] = field(default_factory=list)
     errors: list[ScanError] = field(default_factory=list)
     api_calls: dict[str, int] = field(default_factory=dict)
     findings: list[Any] = field(default_factory=list)
@@ -118,8 +120,10 @@ def resolve_accounts(session: boto3.Session, role_arns: Iterable[str], counter: 
                 "no AWS credentials found. Configure them (`aws configure`, AWS_PROFILE, or --profile), "
                 "or try `sagetrim demo`, which needs none."
             ) from None
-        except (ClientError, BotoCoreError) as exc:
-            raise UsageError(f"cannot tell which AWS account these credentials belong to: {exc}") from None
+        except ClientError as exc:
+            raise UsageError(f"these AWS credentials are not accepted: {exc}") from None
+        except BotoCoreError as exc:
+            raise CollectionError(f"cannot reach AWS STS to tell which account this is: {exc}") from None
         return [Account(ident["Account"], session)]
     accounts = []
     for arn in roles:
@@ -139,10 +143,13 @@ def resolve_accounts(session: boto3.Session, role_arns: Iterable[str], counter: 
 
 def scan(accounts: list[Account], regions: list[str], catalog: Catalog, *, kinds: Iterable[Kind] = tuple(Kind),
          now: datetime | None = None, counter: CallCounter | None = None, use_cache: bool = True,
-         on_progress: Callable[[str, str, str, int], None] | None = None) -> ScanResult:
+         on_progress: Callable[[str, str, str, int], None] | None = None, history_days: int = 0,
+         endpoint_facts: bool = False) -> ScanResult:
     """Collect and price every resource of the chosen kinds in every account and region.
 
-    A failing account, region or kind is recorded in `errors`; the rest of the scan goes on.
+    A failing account, region or kind is recorded in `errors`; the rest of the scan goes on. For the rules,
+    `history_days` also reads the jobs that ended in that many days and the warm pools into `history`, and
+    `endpoint_facts` adds the endpoints' images and autoscaling to their details (inventory/history.py).
     """
     started = datetime.now(UTC)
     now = now or started
@@ -174,13 +181,49 @@ def scan(accounts: list[Account], regions: list[str], catalog: Catalog, *, kinds
                 result.errors.append(_error(account.account_id, region, kind.value, exc))
                 if on_progress:
                     on_progress(account.account_id, region, kind.value, -1)
+    history_errors = _add_extras(result, tasks, catalog, now, counter, history_days, endpoint_facts)
     for _, _, cache, _ in tasks:
         cache.save()
-    result.errors = _collapse(result.errors, len(kinds))
+    result.errors = _collapse(result.errors, len(kinds)) + history_errors
     result.resources.sort(key=lambda r: (-r.usd_per_hour, r.account, r.region, r.kind.value, r.name))
     result.finished = datetime.now(UTC)
     result.api_calls = counter.counts()
     return result
+
+
+def _add_extras(result: ScanResult, tasks: list[tuple[Account, str, DescribeCache, Any]], catalog: Catalog,
+                now: datetime, counter: CallCounter, days: int, facts: bool) -> list[ScanError]:
+    """The rules' extra reads (inventory/history.py), in the regions whose collection went through:
+    history into `result.history`, endpoint facts into the endpoints' details."""
+    from sagetrim.inventory.history import collect_extras
+
+    if not days and not facts:
+        return []
+    read_by_extras = {Kind.TRAINING.value, Kind.PROCESSING.value, Kind.ENDPOINT.value}
+    failed = {(e.account, e.region) for e in result.errors if e.kind in read_by_extras}
+
+    todo = [t for t in tasks if (t[0].account_id, t[1]) not in failed]
+    scaling = {(a.account_id, r): counter.attach(client(a.session, "application-autoscaling", r))
+               for a, r, _, _ in todo} if facts else {}  # made here: sessions are not thread-safe
+
+    def extras(account: Account, region: str, cache: DescribeCache, sagemaker: Any) -> tuple[Any, ...]:
+        scope = RegionScope(account.account_id, region, sagemaker, Pricer(catalog, region, now), cache)
+        endpoints = [r for r in result.resources if r.kind is Kind.ENDPOINT
+                     and (r.account, r.region) == (account.account_id, region)] if facts else []
+        return collect_extras(scope, days, endpoints, scaling.get((account.account_id, region)))
+
+    errors: list[ScanError] = []
+    updated: dict[str, Resource] = {}
+    with ThreadPoolExecutor(max_workers=REGION_WORKERS) as pool:
+        futures = {pool.submit(extras, *t): t for t in todo}
+        for fut in as_completed(futures):
+            account, region, _, _ = futures[fut]
+            history, endpoints, failures = fut.result()
+            errors += [_error(account.account_id, region, part, exc) for part, exc in failures]
+            result.history.extend(history)
+            updated.update({r.arn: r for r in endpoints})
+    result.resources = [updated.get(r.arn, r) for r in result.resources]
+    return errors
 
 
 def _collapse(errors: list[ScanError], n_kinds: int) -> list[ScanError]:
@@ -212,15 +255,26 @@ def resolve_regions(session: boto3.Session, requested: list[str]) -> list[str]:
 
 def run_scan(session: boto3.Session, regions: list[str], role_arns: list[str], catalog: Catalog, *,
              use_cache: bool = True, now: datetime | None = None, console: Any = None,
-             rules: list[ModuleType] | None = None, settings: Settings | None = None) -> ScanResult:
+             rules: list[ModuleType] | None = None, settings: Settings | None = None,
+             history_days: int | None = None) -> ScanResult:
     """Resolve accounts and regions, scan them (with a progress display on `console` if given), and run
-    the rules over what was found unless `rules` is empty."""
+    the rules over what was found unless `rules` is empty. `history_days` (by default what the rules ask
+    for) is how far back to read finished jobs for them."""
+    from sagetrim.rules import select
+
+    chosen = select(None) if rules is None else list(rules)
+    settings = settings or Settings()
+    if history_days is None:
+        history_days = max((m.history_days(settings.rule_params(m.META.id)) for m in chosen
+                            if hasattr(m, "history_days")), default=0)
+    facts = any(getattr(m, "needs_endpoint_facts", lambda: False)() for m in chosen)
     counter = CallCounter()
     early_errors: list[ScanError] = []
     accounts = resolve_accounts(session, role_arns, counter, early_errors)
     where = resolve_regions(session, regions)
     if console is None:
-        result = scan(accounts, where, catalog, now=now, counter=counter, use_cache=use_cache)
+        result = scan(accounts, where, catalog, now=now, counter=counter, use_cache=use_cache,
+                      history_days=history_days, endpoint_facts=facts)
     else:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -232,9 +286,9 @@ def run_scan(session: boto3.Session, regions: list[str], role_arns: list[str], c
             def tick(account: str, region: str, kind: str, found: int) -> None:
                 progress.update(task, advance=1, description=f"Scanning {region} {kind}")
 
-            result = scan(accounts, where, catalog, now=now, counter=counter, use_cache=use_cache, on_progress=tick)
-    if rules is None or rules:
-        from sagetrim.rules import select
+            result = scan(accounts, where, catalog, now=now, counter=counter, use_cache=use_cache, on_progress=tick,
+                          history_days=history_days, endpoint_facts=facts)
+    if chosen:
         from sagetrim.rules.engine import evaluate_all
 
         sessions = {a.account_id: a.session for a in accounts}
@@ -246,8 +300,8 @@ def run_scan(session: boto3.Session, regions: list[str], role_arns: list[str], c
                 clients[key] = counter.attach(client(sessions[account], service, region))
             return clients[key]
 
-        evaluation = evaluate_all(result.resources, [(a.account_id, r) for a in accounts for r in where],
-                                  select(None) if rules is None else rules, settings or Settings(), catalog,
+        evaluation = evaluate_all(result.resources + result.history,
+                                  [(a.account_id, r) for a in accounts for r in where], chosen, settings, catalog,
                                   now or result.finished, client_for)
         result.findings, result.excluded = evaluation.findings, evaluation.excluded
         result.errors.extend(evaluation.errors)

@@ -8,9 +8,25 @@ from __future__ import annotations
 from types import ModuleType
 
 from sagetrim.errors import UsageError
-from sagetrim.rules import idle_endpoint, idle_notebook, notebook_without_autostop
+from sagetrim.rules import (
+    endpoint_hosting_mode,
+    idle_endpoint,
+    idle_notebook,
+    notebook_without_autostop,
+    oversized_endpoint,
+    processing_oversized,
+    stopped_notebook_storage,
+    studio_idle_app,
+    training_gpu_unused,
+    training_oversized,
+    training_spot,
+    warm_pool_left_on,
+)
 
-RULES: dict[str, ModuleType] = {m.META.id: m for m in (idle_endpoint, notebook_without_autostop, idle_notebook)}
+RULES: dict[str, ModuleType] = {m.META.id: m for m in (
+    idle_endpoint, notebook_without_autostop, idle_notebook, oversized_endpoint, endpoint_hosting_mode,
+    training_spot, training_gpu_unused, training_oversized, processing_oversized, stopped_notebook_storage,
+    studio_idle_app, warm_pool_left_on)}
 
 
 def select(ids: list[str] | None) -> list[ModuleType]:

@@ -81,6 +81,8 @@ class EndpointGroup(_Group):
     serverless_memory_mb: int | None = Field(None, ge=1024, le=6144)
     asynchronous: bool = False
     image: str | None = None
+    autoscaling_max: int | None = Field(None, ge=1, le=100,
+                                        description="register each variant with Application Auto Scaling, 1..this")
 
 
 class JobGroup(_Group):
@@ -93,6 +95,8 @@ class JobGroup(_Group):
     image: str | None = None
     cpu_peak_pct: float | None = Field(None, ge=0, le=100)
     gpu_peak_pct: float | None = Field(None, ge=0, le=100)
+    keep_alive_s: int | None = Field(None, ge=1, le=3600, description="training warm pool keep-alive, seconds")
+    hyperparameters: dict[str, str] = Field(default_factory=dict, description="training job hyperparameters")
 
 
 class RegionFleet(BaseModel):
@@ -275,6 +279,13 @@ class FleetBuilder:
                     cfg["AsyncInferenceConfig"] = {"OutputConfig": {"S3OutputPath": f"s3://async-{self.account}/out"}}
                 sm.create_endpoint_config(**cfg)
                 sm.create_endpoint(EndpointName=name, EndpointConfigName=name, Tags=self._tags(g.tags))
+                if g.autoscaling_max:
+                    scaling = self.server.client("application-autoscaling", region)
+                    for pv in pvs:
+                        scaling.register_scalable_target(
+                            ServiceNamespace="sagemaker", ResourceId=f"endpoint/{name}/variant/{pv['VariantName']}",
+                            ScalableDimension="sagemaker:variant:DesiredInstanceCount", MinCapacity=1,
+                            MaxCapacity=g.autoscaling_max)
                 created = self._created(region, "endpoint", name, g.age_days)
                 self._created(region, "endpoint-config", name, g.age_days)
                 for pv, v in zip(pvs, variants, strict=True):
@@ -343,13 +354,17 @@ class FleetBuilder:
                     stopping = {"MaxRuntimeInSeconds": int(g.hours * 3600 * 2) + 3600}
                     if g.spot:
                         stopping["MaxWaitTimeInSeconds"] = stopping["MaxRuntimeInSeconds"] * 2
+                    resources: dict[str, Any] = {"InstanceType": g.instance_type, "InstanceCount": g.instance_count,
+                                                 "VolumeSizeInGB": g.volume_gb}
+                    if g.keep_alive_s:
+                        resources["KeepAlivePeriodInSeconds"] = g.keep_alive_s
+                    extra: dict[str, Any] = {"HyperParameters": g.hyperparameters} if g.hyperparameters else {}
                     sm.create_training_job(
                         TrainingJobName=name, RoleArn=role,
                         AlgorithmSpecification={"TrainingImage": image, "TrainingInputMode": "File"},
                         OutputDataConfig={"S3OutputPath": f"s3://models-{self.account}/{name}"},
-                        ResourceConfig={"InstanceType": g.instance_type, "InstanceCount": g.instance_count,
-                                        "VolumeSizeInGB": g.volume_gb},
-                        StoppingCondition=stopping, EnableManagedSpotTraining=g.spot, Tags=tags)
+                        ResourceConfig=resources, StoppingCondition=stopping, EnableManagedSpotTraining=g.spot,
+                        Tags=tags, **extra)
                 elif kind == "processing-job":
                     sm.create_processing_job(
                         ProcessingJobName=name, RoleArn=role, AppSpecification={"ImageUri": image},

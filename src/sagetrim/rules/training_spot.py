@@ -1,0 +1,94 @@
+"""training-spot: completed on-demand training jobs that could have run on managed spot capacity.
+
+Managed spot training bills the same job's seconds at a discount (often 60-90 %) in exchange for possible
+interruptions, which SageMaker resumes from checkpoints. For each on-demand job that completed in the
+look-back, the saving is its billed seconds x instances x (on-demand - spot price), at the catalog's typical
+spot discount, spread over a month as if such jobs recur at the look-back's rate. Where the account has run
+spot jobs, their observed saving (1 - billable / training seconds) is shown beside it. Jobs with a warm pool
+(which spot does not support), shorter than `min_job_minutes`, or on types without spot training are skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sagetrim.catalog import Usage
+from sagetrim.inventory.model import Kind
+from sagetrim.rules import sizing
+from sagetrim.rules.inventory import Inventory, severity_for
+from sagetrim.rules.model import Action, Finding, RuleMeta, Severity
+
+META = RuleMeta(id="training-spot", title="On-demand training job that could have used managed spot",
+                severity=Severity.MEDIUM, kind=Kind.TRAINING.value, action=Action.NOTIFY)
+
+
+@dataclass(frozen=True)
+class Params:
+    """days: the look-back for completed jobs; min_job_minutes: shorter jobs are left alone (spot start-up
+    delays outweigh the saving); min_monthly_usd: smaller savings are not reported."""
+
+    days: int = 14
+    min_job_minutes: float = 10.0
+    min_monthly_usd: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.days <= 90:
+            raise ValueError("days must be between 1 and 90")
+        if self.min_job_minutes < 0:
+            raise ValueError("min_job_minutes cannot be negative")
+        if self.min_monthly_usd < 0:
+            raise ValueError("min_monthly_usd cannot be negative")
+
+
+def history_days(params: Params) -> int:
+    return params.days
+
+
+def evaluate(inv: Inventory, params: Params) -> Iterator[Finding]:
+    since = inv.now - timedelta(days=params.days)
+    jobs = [r for r in inv.of_kind(Kind.TRAINING) if r.details.get("history") and r.status == "Completed"
+            and (r.created is None or r.created >= since)]
+    spot_runs = [r for r in jobs if r.details.get("spot") and r.details.get("training_s")]
+    observed = (sum(1 - float(r.details.get("billable_s") or 0) / float(r.details["training_s"]) for r in spot_runs)
+                / len(spot_runs)) if spot_runs else None
+    for r in jobs:
+        d = r.details
+        if d.get("spot") or d.get("keep_alive_s"):
+            continue
+        seconds = float(d.get("billable_s") or d.get("training_s") or 0)
+        t = sizing.shape(r.instance_type, inv.catalog)
+        if t is None or seconds < params.min_job_minutes * 60 or Usage.SPOT_TRAINING.value not in t.usages:
+            continue
+        on_demand = sizing.hourly_price(inv.catalog, t.name, inv.region, Usage.TRAINING)
+        spot = sizing.hourly_price(inv.catalog, t.name, inv.region, Usage.SPOT_TRAINING)
+        if on_demand is None or spot is None:
+            continue
+        count = max(1, r.instance_count)
+        hours = seconds / 3600
+        saving = (on_demand - spot) * hours * count
+        days = sizing.job_window_days(r, params.days)
+        monthly = sizing.per_month(saving, days)
+        if monthly < params.min_monthly_usd or saving <= 0:
+            continue
+        discount = 1 - spot / on_demand
+        yield Finding(
+            rule=META.id, account=inv.account, region=inv.region, kind=r.kind.value, name=r.name, arn=r.arn,
+            severity=Severity(severity_for(monthly)), monthly_savings_usd=monthly,
+            evidence={"instance_type": t.name, "instance_count": count, "billable_hours": round(hours, 2),
+                      "usd_on_demand": round(on_demand * hours * count, 2),
+                      "usd_on_spot": round(spot * hours * count, 2), "saving_usd": round(saving, 2),
+                      "spot_discount_pct": round(discount * 100, 1),
+                      "observed_spot_saving_pct": None if observed is None else round(observed * 100, 1),
+                      "window_days": days,
+                      "assumptions": [f"the catalog's typical managed spot saving of {discount:.0%}; spot "
+                                      "prices and interruptions vary",
+                                      "the job writes checkpoints, so an interrupted run resumes",
+                                      f"jobs like this one recur at the rate of the last {days} days"]},
+            message=(f"ran {hours:.1f} h on {count} x {t.name} on demand for ${on_demand * hours * count:,.2f}; "
+                     f"with managed spot (EnableManagedSpotTraining, a MaxWaitTimeInSeconds and checkpoints) "
+                     f"it would have cost about ${spot * hours * count:,.2f} (about ${monthly:,.2f} a month at "
+                     f"the last {days} days' rate)"),
+            action=META.action,
+        )

@@ -1,0 +1,84 @@
+"""training-spot on completed jobs whose answers are known; also how the scan reads the job history."""
+
+from __future__ import annotations
+
+import pytest
+
+from sagetrim.catalog import Usage, load_catalog
+from sagetrim.config import Settings
+from sagetrim.inventory.scan import run_scan
+from sagetrim.rules import select
+from sagetrim.sim.fleet import Scenario, build_fleet
+
+CATALOG = load_catalog(use_cache=False)
+JOB = {"instance_type": "ml.m5.4xlarge", "status": "Completed", "hours": 3, "age_days": 2}
+JOBS = [
+    {"name": "od", **JOB},
+    {"name": "od-multi", **JOB, "instance_type": "ml.m5.2xlarge", "instance_count": 2, "hours": 2},
+    {"name": "spot", **JOB, "spot": True},
+    {"name": "short", **JOB, "hours": 0.1},
+    {"name": "old", **JOB, "age_days": 20},
+    {"name": "running", **JOB, "status": "InProgress", "age_days": 0.1},
+    {"name": "stopped", **JOB, "status": "Stopped"},
+    {"name": "pooled", **JOB, "keep_alive_s": 600},
+    {"name": "optout", **JOB, "tags": {"sagetrim:exclude": "true"}},
+]
+
+
+def _scan(account, use_cache: bool = False):
+    return run_scan(account.session("us-east-1"), ["us-east-1"], [], CATALOG, use_cache=use_cache,
+                    rules=select(["training-spot"]), settings=Settings())
+
+
+@pytest.fixture(scope="module")
+def scan(account):
+    build_fleet(account, Scenario.model_validate({"regions": {"us-east-1": {"training_jobs": JOBS}}}))
+    account.requests.reset()
+    result = _scan(account)
+    return result, dict(account.requests.counts())
+
+
+def test_only_completed_on_demand_jobs_of_the_window_are_flagged(scan):
+    result, _ = scan
+    assert {f.name for f in result.findings} == {"od", "od-multi"}
+    assert [arn.rsplit("/", 1)[-1] for arn in result.excluded] == ["optout"]
+
+
+def test_the_saving_is_the_spot_discount_over_the_billed_hours_spread_over_a_month(scan):
+    result, _ = scan
+    f = next(f for f in result.findings if f.name == "od-multi")
+    on_demand = CATALOG.price("ml.m5.2xlarge", "us-east-1", Usage.TRAINING).usd
+    spot = CATALOG.price("ml.m5.2xlarge", "us-east-1", Usage.SPOT_TRAINING).usd
+    assert f.evidence["saving_usd"] == pytest.approx((on_demand - spot) * 2 * 2, abs=0.01)
+    assert f.monthly_savings_usd == pytest.approx((on_demand - spot) * 2 * 2 * 730 / (14 * 24))
+    assert f.evidence["window_days"] == 14 and f.evidence["billable_hours"] == 2
+    assert f.evidence["observed_spot_saving_pct"] == pytest.approx(70.0)  # from the account's own spot job
+    assert any("checkpoints" in a for a in f.evidence["assumptions"])
+
+
+def test_history_is_read_for_the_rules_but_kept_out_of_the_inventory(scan):
+    result, counts = scan
+    assert {r.name for r in result.history} == {"od", "od-multi", "spot", "short", "stopped", "pooled", "optout"}
+    assert {r.name for r in result.resources} == {"running"}
+    assert result.totals()["resources"] == 1
+    assert all(r.usd_per_hour == 0 and r.details["history"] for r in result.history)
+    od = next(r for r in result.history if r.name == "od")
+    assert od.details["billable_s"] == 3 * 3600 and od.instance_type == "ml.m5.4xlarge"
+    assert counts["sagemaker:DescribeTrainingJob"] == 7 + 1  # the finished jobs, and the running one (scan)
+    assert counts["sagemaker:ListTrainingJobs"] == 3  # running (scan), recent, warm pools
+
+
+def test_finished_jobs_are_described_once(account, scan):
+    _scan(account, use_cache=True)
+    account.requests.reset()
+    again = _scan(account, use_cache=True)
+    assert "sagemaker:DescribeTrainingJob" not in dict(account.requests.counts())
+    assert {f.name for f in again.findings} == {"od", "od-multi"}
+
+
+def test_no_rule_needing_history_means_no_history_calls(account, scan):
+    account.requests.reset()
+    result = run_scan(account.session("us-east-1"), ["us-east-1"], [], CATALOG, use_cache=False,
+                      rules=select(["idle-endpoint"]), settings=Settings())
+    assert result.history == []
+    assert dict(account.requests.counts())["sagemaker:ListTrainingJobs"] == 1
