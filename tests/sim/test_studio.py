@@ -327,3 +327,16 @@ def test_given_an_app_created_with_tags_when_its_tags_are_read_and_changed_then_
 
     assert created == [{"Key": "sagetrim:exclude", "Value": "true"}]
     assert changed == [{"Key": "team", "Value": "ml"}]
+
+
+def test_given_tagged_studio_resources_when_the_tagging_api_is_asked_then_they_are_listed(
+    clean_sim: SimServer, sm: Any
+) -> None:
+    domain = _domain(sm)
+    sm.create_user_profile(DomainId=domain, UserProfileName="ana", Tags=[{"Key": "team", "Value": "ml"}])
+    sm.create_app(DomainId=domain, UserProfileName="ana", AppType="JupyterLab", AppName="default",
+                  ResourceSpec={"InstanceType": "ml.t3.medium"}, Tags=[{"Key": "sagetrim:exclude", "Value": "true"}])
+    tagging = clean_sim.client("resourcegroupstaggingapi")
+    found = tagging.get_resources(TagFilters=[{"Key": "sagetrim:exclude", "Values": ["true"]}],
+                                  ResourceTypeFilters=["sagemaker"])["ResourceTagMappingList"]
+    assert [m["ResourceARN"].split(":", 5)[-1] for m in found] == [f"app/{domain}/ana/jupyterlab/default"]

@@ -617,6 +617,24 @@ def _install_tagging() -> None:
 
     setattr(backend, "_get_resource_from_arn", studio_resource_from_arn)  # noqa: B010
 
+    # The Resource Groups Tagging API lists Studio apps, spaces and user profiles with their tags, as AWS does.
+    tagged = backend.iter_tagged_resources
+
+    def with_studio(self: Any) -> Any:
+        from moto.core.resource_tagging import TaggedResource
+
+        yield from tagged(self)
+        store = store_for(self.account_id, self.region_name)
+        with store.lock:
+            resources: list[Any] = [*store.user_profiles.values(), *store.spaces.values(), *store.visible_apps()]
+        for resource in resources:
+            tags = {t["Key"]: t["Value"] for t in resource.tags}
+            if tags:
+                kind = resource.arn.split(":", 5)[-1].split("/", 1)[0]
+                yield TaggedResource(arn=resource.arn, tags=tags, resource_type=f"sagemaker:{kind}")
+
+    setattr(backend, "iter_tagged_resources", with_studio)  # noqa: B010
+
 
 def _handler(operation: str) -> Callable[[Any], Any]:
     def handle(self: Any) -> Any:
