@@ -12,8 +12,9 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No test reads or writes the user's real price cache."""
+    """No test reads or writes the user's real price cache or state (backups, journal)."""
     monkeypatch.setenv("SAGETRIM_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.setenv("SAGETRIM_STATE_DIR", str(tmp_path_factory.mktemp("state")))
     yield
 
 

@@ -62,9 +62,18 @@ def run_act(session: boto3.Session, regions: list[str], role_arns: list[str], ca
     enabled = set(settings.actions.enabled)
     findings = [f for f in scan.findings if f.action.value in enabled]
     store = store or open_store(settings.state, session)
+    topic = settings.notify.sns_topic_arn
+    topic_account = topic.split(":")[4] if topic else None
+
+    def session_for(account: str, region: str) -> boto3.Session:
+        # Notices go out as the caller (whose stack owns the topic); actions run in each resource's account.
+        if account == topic_account or account not in scan.sessions:
+            return session
+        return scan.sessions[account]
+
     outcomes = carry_out(
         findings,
-        session_for=lambda account, region: scan.sessions[account],
+        session_for=session_for,
         store=store, journal=Journal(store), apply=apply, recheck=_rechecker(scan, settings),
         notify=NotifySettings(settings.notify.sns_topic_arn, settings.notify.webhook_url),
         max_actions=settings.actions.max_per_run,

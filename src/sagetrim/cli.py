@@ -447,8 +447,16 @@ def schedule_run(
     session = make_session(profile)
     moment = parse_moment(at) if at else datetime.now(UTC)
     where = split_csv(regions) or settings.regions or [default_region(session)]
+    from sagetrim.actions.journal import Journal
+    from sagetrim.actions.state import open_store
+    from sagetrim.aws.session import client
+    from sagetrim.schedules.journal import journal_recorder
+
+    account = client(session, "sts", where[0]).get_caller_identity()["Account"]
+    journal = Journal(open_store(settings.state, session))
     report = run_schedules(schedules, session_clients(session), moment, apply=apply, regions=where,
-                           max_actions=settings.actions.max_per_run)
+                           max_actions=settings.actions.max_per_run,
+                           on_action=journal_recorder(journal, account, dry_run=not apply))
     rows = [d.to_json() for d in report.decisions]
 
     def table() -> object:
@@ -468,6 +476,51 @@ def schedule_run(
          table=table)  # type: ignore[arg-type]
     if report.errors:
         raise typer.Exit(4)
+
+
+# -- deployment ------------------------------------------------------------------------------------
+
+deploy_app = typer.Typer(help="Run sagetrim inside the account: Lambda functions on EventBridge schedules.")
+app.add_typer(deploy_app, name="deploy")
+
+
+@deploy_app.command("template")
+def deploy_template(
+    config: ConfigOption = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the template here.")] = None,
+) -> None:
+    """The CloudFormation template (YAML): Lambda functions, EventBridge rules for the scan cycle and each
+    schedule, an SNS topic, the state bucket and a least-privilege role; a StackSet-ready member role."""
+    from sagetrim.config import load_settings
+    from sagetrim.deploy import render_template
+    from sagetrim.report.output import write_text
+
+    write_text(render_template(load_settings(config)), out, console)
+    if out is not None:
+        err_console.print(f"wrote {out}")
+
+
+@deploy_app.command("package")
+def deploy_package(
+    out: Annotated[Path, typer.Option("--out", "-o", help="The zip to write.")] = Path("sagetrim-lambda.zip"),
+    no_sdk: Annotated[bool, typer.Option("--no-sdk", help="Leave boto3 out and use the Lambda runtime's.")] = False,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.TABLE,
+) -> None:
+    """Build the Lambda deployment zip (sagetrim and its runtime dependencies for Python 3.11 on x86_64; no
+    test or simulation dependencies) and report its size."""
+    from sagetrim.deploy import build_package
+    from sagetrim.report.output import to_json
+
+    with err_console.status("Building the Lambda package…"):
+        report = build_package(out, include_sdk=not no_sdk)
+    if fmt is Format.JSON:
+        console.print(to_json(report.to_json()), markup=False)
+        return
+    doc = report.to_json()
+    console.print(f"wrote {out}: {doc['zipped_mb']} MB zipped, {doc['unzipped_mb']} MB unzipped, "
+                  f"{doc['files']} files (Lambda allows 50 and 250)")
+    console.print("dependencies: " + ", ".join(f"{k} {v}" for k, v in sorted(doc["dependencies"].items())),
+                  highlight=False)
 
 
 # -- guardrails ------------------------------------------------------------------------------------

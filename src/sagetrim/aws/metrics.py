@@ -47,8 +47,16 @@ def fetch_metrics(cloudwatch: Any, queries: Sequence[MetricQuery]) -> dict[str, 
     Queries sharing a window go together, 500 to a call; each call is followed through its NextToken.
     """
     out: dict[str, MetricSeries] = {q.key: MetricSeries() for q in queries}
-    windows: dict[tuple[datetime, datetime], list[MetricQuery]] = defaultdict(list)
+    # Rules often ask for the same metric; each distinct one is read once and shared by every key.
+    keys_of: dict[tuple[Any, ...], list[str]] = defaultdict(list)
+    distinct: list[MetricQuery] = []
     for q in queries:
+        identity = (q.namespace, q.metric, q.dimensions, q.stat, q.period, q.start, q.end)
+        if identity not in keys_of:
+            distinct.append(q)
+        keys_of[identity].append(q.key)
+    windows: dict[tuple[datetime, datetime], list[MetricQuery]] = defaultdict(list)
+    for q in distinct:
         windows[(q.start, q.end)].append(q)
     for (start, end), group in windows.items():
         for chunk in _chunks(group, MAX_QUERIES_PER_CALL):
@@ -76,6 +84,10 @@ def fetch_metrics(cloudwatch: Any, queries: Sequence[MetricQuery]) -> dict[str, 
                 token = page.get("NextToken")
                 if not token:
                     break
+    for q in distinct:
+        identity = (q.namespace, q.metric, q.dimensions, q.stat, q.period, q.start, q.end)
+        for other in keys_of[identity][1:]:
+            out[other] = out[q.key]
     return out
 
 

@@ -176,7 +176,8 @@ def collect_endpoints(scope: RegionScope) -> list[Resource]:
                 hit = {
                     "variants": {v["VariantName"]: {
                         "instance_type": v.get("InstanceType"), "initial_count": v.get("InitialInstanceCount", 0),
-                        "serverless": v.get("ServerlessConfig")} for v in doc.get("ProductionVariants", [])},
+                        "serverless": v.get("ServerlessConfig"), "model": v.get("ModelName")}
+                        for v in doc.get("ProductionVariants", [])},
                     "async": "AsyncInferenceConfig" in doc,
                 }
                 scope.cache.put("endpoint-config", name, "immutable", hit)
@@ -201,7 +202,8 @@ def collect_endpoints(scope: RegionScope) -> list[Resource]:
                 "serverless_memory_mb": (serverless or {}).get("MemorySizeInMB"),
                 "serverless_max_concurrency": (serverless or {}).get("MaxConcurrency"),
             })
-        return {"config": doc.get("EndpointConfigName"), "variants": variants,
+        models = sorted({str(v["model"]) for v in cfg["variants"].values() if v.get("model")})
+        return {"config": doc.get("EndpointConfigName"), "variants": variants, "models": models,
                 "async": bool(doc.get("AsyncInferenceConfig")) or cfg.get("async", False)}
 
     details = scope.described("endpoint", items, lambda i: i["EndpointName"], lambda i: _stamp(i, "EndpointStatus"),
@@ -226,7 +228,8 @@ def collect_endpoints(scope: RegionScope) -> list[Resource]:
             created=item.get("CreationTime"), last_modified=item.get("LastModifiedTime"),
             instance_type=types.pop() if len(types) == 1 else ("mixed" if types else None),
             instance_count=sum(v.instance_count for v in variants), variants=tuple(variants),
-            details={"endpoint_config": extra.get("config"), "async": extra.get("async", False),
+            details={"endpoint_config": extra.get("config"), "models": extra.get("models", []),
+                     "async": extra.get("async", False),
                      "serverless": bool(variants) and all(v.serverless_memory_mb for v in variants)},
         ))
     return out

@@ -170,7 +170,8 @@ def endpoint_facts(scope: RegionScope, endpoints: list[Resource],
             facts["autoscaling"] = scaled.get(r.name, {})
         config = r.details.get("endpoint_config")
         if config and _may_share(r, now):
-            models = [_model(scope, m) for m in _models_of(scope, str(config))]
+            names = r.details.get("models") or _models_of(scope, str(config))
+            models = [_model(scope, m) for m in names]
             facts["images"] = sorted({m["image"] for m in models if m.get("image")})
             facts["multi_model"] = any(m.get("mode") == "MultiModel" for m in models)
         return replace(r, details={**r.details, **facts})
