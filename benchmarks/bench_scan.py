@@ -62,6 +62,7 @@ def main() -> None:
     parser.add_argument("--endpoints", type=int, default=1000)
     parser.add_argument("--notebooks", type=int, default=300)
     parser.add_argument("--jobs", type=int, default=200)
+    parser.add_argument("--inventory-only", action="store_true", help="scan without the rules (--rules none)")
     parser.add_argument("--latency-ms", type=float, default=0.0,
                         help="added to every request, as a real AWS round trip would be (e.g. 30)")
     args = parser.parse_args()
@@ -73,19 +74,21 @@ def main() -> None:
     catalog = load_catalog(use_cache=False)
     session = server.session(REGIONS[0])
     server.faults.set_latency(args.latency_ms / 1000)
+    rules = [] if args.inventory_only else None  # None: every rule, as `sagetrim scan` runs them
     try:
         rows = []
         for label, fn in (
             ("naive: default pages, describe everything", lambda: naive_scan(server)),
-            ("sagetrim scan, first run", lambda: run_scan(session, REGIONS, [], catalog)),
-            ("sagetrim scan, nothing changed", lambda: run_scan(session, REGIONS, [], catalog)),
+            ("sagetrim scan, first run", lambda: run_scan(session, REGIONS, [], catalog, rules=rules)),
+            ("sagetrim scan, nothing changed", lambda: run_scan(session, REGIONS, [], catalog, rules=rules)),
         ):
             calls, seconds = measure(server, label, fn)
             rows.append((label, calls, seconds))
     finally:
         server.stop()
     print(f"\n{resources} resources in {len(REGIONS)} regions "
-          f"(sim on loopback, {args.latency_ms:g} ms added per request)")
+          f"(sim on loopback, {args.latency_ms:g} ms added per request; "
+          f"{'inventory only' if args.inventory_only else 'inventory and every rule'})")
     print(f"{'approach':45} {'requests':>9} {'per 1k res':>11} {'wall s':>8} {'s per 1k':>9}")
     for label, calls, seconds in rows:
         per_k = 1000 / resources
