@@ -300,9 +300,13 @@ def run_scan(session: boto3.Session, regions: list[str], role_arns: list[str], c
                 clients[key] = counter.attach(client(sessions[account], service, region))
             return clients[key]
 
-        evaluation = evaluate_all(result.resources + result.history,
-                                  [(a.account_id, r) for a in accounts for r in where], chosen, settings, catalog,
-                                  now or result.finished, client_for)
+        from contextlib import nullcontext
+
+        status = console.status(f"Reading metrics and running {len(chosen)} rules…") if console else nullcontext()
+        with status:
+            evaluation = evaluate_all(result.resources + result.history,
+                                      [(a.account_id, r) for a in accounts for r in where], chosen, settings,
+                                      catalog, now or result.finished, client_for)
         result.findings, result.excluded = evaluation.findings, evaluation.excluded
         result.errors.extend(evaluation.errors)
         result.api_calls = counter.counts()
