@@ -101,7 +101,8 @@ def queries(resources: list[Resource], params: Params, now: datetime) -> list[Me
     """Per endpoint: hourly invocations and model latency, and CPU and memory maxima."""
     out: list[MetricQuery] = []
     for r in _candidates(resources):
-        out += sizing.endpoint_queries(META.id, r, now, params.days, latency=True)
+        out += sizing.endpoint_queries(META.id, r, now, params.days, latency=True,
+                                       peak_percentile=params.peak_percentile)
     return out
 
 

@@ -56,7 +56,7 @@ def queries(resources: list[Resource], params: Params, now: datetime) -> list[Me
     """Per variant: hourly CPU, memory (and GPU) maxima and invocation sums over the look-back."""
     out: list[MetricQuery] = []
     for r in _candidates(resources):
-        out += sizing.endpoint_queries(META.id, r, now, params.days)
+        out += sizing.endpoint_queries(META.id, r, now, params.days, peak_percentile=params.peak_percentile)
     return out
 
 

@@ -45,6 +45,7 @@ JOB_NAMESPACES = {Kind.TRAINING: "/aws/sagemaker/TrainingJobs", Kind.PROCESSING:
 USAGE_OF_KIND = {Kind.ENDPOINT: Usage.HOSTING, Kind.TRAINING: Usage.TRAINING, Kind.PROCESSING: Usage.PROCESSING,
                  Kind.TRANSFORM: Usage.TRANSFORM, Kind.NOTEBOOK: Usage.NOTEBOOK, Kind.STUDIO_APP: Usage.STUDIO}
 PERIOD_S = 3600
+PEAK_PERIOD_S = 6 * 3600
 CPU_CATEGORIES = frozenset({"C", "M", "R"})
 BURSTABLE_CATEGORY = "T"
 GPU_CATEGORIES = frozenset({"G", "P"})
@@ -131,10 +132,19 @@ def shape(name: str | None, catalog: Catalog | None = None) -> InstanceType | No
         return None
 
 
+def utilization_period(peak_percentile: float) -> int:
+    """The Period of utilization maxima: when the peak is the highest maximum, 6-hour maxima give the same
+    peak from a sixth of the datapoints; a percentile of hourly maxima needs the hourly ones."""
+    return PEAK_PERIOD_S if peak_percentile >= 100 else PERIOD_S
+
+
 def endpoint_queries(prefix: str, resource: Resource, now: datetime, days: int, *,
-                     utilization: bool = True, latency: bool = False) -> list[MetricQuery]:
-    """Hourly queries for every instance-backed variant: utilization maxima and invocation sums."""
+                     utilization: bool = True, latency: bool = False,
+                     peak_percentile: float = 100.0) -> list[MetricQuery]:
+    """Queries for every instance-backed variant: hourly invocation sums (and latency), and utilization maxima
+    at `utilization_period`."""
     start, end = window(now, days)
+    util_period = utilization_period(peak_percentile)
     out = []
     for v in resource.variants:
         if not v.instance_type:
@@ -143,7 +153,8 @@ def endpoint_queries(prefix: str, resource: Resource, now: datetime, days: int, 
 
         def q(namespace: str, metric: str, stat: str, dims: tuple[tuple[str, str], ...] = dims,
               part: str = v.name) -> MetricQuery:
-            return MetricQuery(metric_key(prefix, resource, part, metric), namespace, metric, dims, stat, PERIOD_S,
+            period = util_period if namespace == ENDPOINT_NAMESPACE else PERIOD_S
+            return MetricQuery(metric_key(prefix, resource, part, metric), namespace, metric, dims, stat, period,
                                start, end)
 
         out.append(q(INVOCATION_NAMESPACE, "Invocations", "Sum"))
@@ -177,9 +188,10 @@ def job_queries(prefix: str, resource: Resource, now: datetime, days: int) -> li
 def profile_queries(resource: Resource, now: datetime, params: SizingParams | None = None,
                     prefix: str = "rightsize") -> list[MetricQuery]:
     """What `explain` reads for one resource; none for kinds that publish no utilization."""
-    days = (params or SizingParams()).days
+    p = params or SizingParams()
     if resource.kind is Kind.ENDPOINT:
-        return endpoint_queries(prefix, resource, now, days)
+        return endpoint_queries(prefix, resource, now, p.days, peak_percentile=p.peak_percentile)
+    days = p.days
     return job_queries(prefix, resource, now, days)
 
 
@@ -236,7 +248,8 @@ def variant_profile(metrics: Mapping[str, MetricSeries], prefix: str, resource: 
     invocations = metrics.get(metric_key(prefix, resource, variant, "Invocations"), MetricSeries())
     hourly_max = max(invocations.values, default=0.0)
     per_gpu_gib = instance.accelerator.memory_gib / instance.accelerator.count if instance.accelerator else 0.0
-    hours = len(metrics.get(metric_key(prefix, resource, variant, "CPUUtilization"), MetricSeries()).values)
+    buckets = len(metrics.get(metric_key(prefix, resource, variant, "CPUUtilization"), MetricSeries()).values)
+    hours = buckets * utilization_period(pct) // 3600
     return Profile(instance.name, count, hours, None if cpu is None else cpu / 100,
                    None if mem is None else mem / 100 * instance.memory_gib,
                    None if gpu is None else gpu / 100, None if gpu_mem is None else gpu_mem / 100 * per_gpu_gib,
