@@ -203,6 +203,8 @@ def scan(
     config: ConfigOption = None,
     fail_on: Annotated[str | None, typer.Option("--fail-on", help="Exit with status 3 when a finding is at least "
                        "this severe: low, medium or high (for pipelines).")] = None,
+    html: Annotated[Path | None, typer.Option("--html", help="Also write a single-file HTML report (offline, "
+                    "with charts) to this file.")] = None,
 ) -> None:
     """Inventory every SageMaker resource that bills, with its cost, and the findings of the rules. Read-only.
 
@@ -228,6 +230,12 @@ def scan(
          table=lambda: scan_view(result, show, console.width if output is None else 200), output=output)
     if output is not None:
         err_console.print(f"wrote {output}")
+    if html is not None:
+        from sagetrim.report.html import render_html
+        from sagetrim.report.output import write_text
+
+        write_text(render_html(result), html, console)
+        err_console.print(f"wrote {html}")
     if fail_on is not None and any(levels.index(f.severity.value) >= levels.index(fail_on) for f in result.findings):
         raise typer.Exit(3)
     if result.errors:
