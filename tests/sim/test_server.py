@@ -605,3 +605,18 @@ def test_given_a_second_server_when_it_stops_then_the_first_ones_clock_rules_aga
 
     times = {nb["NotebookInstanceName"]: nb["CreationTime"] for nb in sm.list_notebook_instances()["NotebookInstances"]}
     assert times == {"during": datetime(2030, 1, 1, tzinfo=UTC), "after": datetime(2025, 7, 1, tzinfo=UTC)}
+
+
+def test_given_a_name_aws_would_refuse_when_sent_then_the_sim_refuses_it_with_aws_text(sim) -> None:
+    from botocore.exceptions import ClientError
+
+    sm = sim.client("sagemaker")
+    for name in ("-starts-with-a-dash", "x" * 64, "has_underscore"):
+        try:
+            sm.create_notebook_instance(NotebookInstanceName=name, InstanceType="ml.t3.medium",
+                                        RoleArn="arn:aws:iam::123456789012:role/x")
+        except ClientError as exc:
+            assert exc.response["Error"]["Code"] == "ValidationException"
+            assert "failed to satisfy constraint" in exc.response["Error"]["Message"]
+        else:
+            raise AssertionError(f"{name!r} was accepted")

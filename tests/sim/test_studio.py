@@ -53,7 +53,8 @@ def test_given_a_user_profile_when_its_app_lives_and_is_deleted_then_aws_statuse
         UserProfileName="ana",
         AppType="KernelGateway",
         AppName="datascience-1",
-        ResourceSpec={"InstanceType": "ml.g5.2xlarge", "SageMakerImageArn": "arn:aws:sagemaker:us-east-1:1:image/ds"},
+        ResourceSpec={"InstanceType": "ml.g5.2xlarge",
+                      "SageMakerImageArn": "arn:aws:sagemaker:us-east-1:123456789012:image/ds"},
     )["AppArn"]
     running = sm.describe_app(DomainId=domain, UserProfileName="ana", AppType="KernelGateway", AppName="datascience-1")
     sm.delete_app(DomainId=domain, UserProfileName="ana", AppType="KernelGateway", AppName="datascience-1")
@@ -67,7 +68,7 @@ def test_given_a_user_profile_when_its_app_lives_and_is_deleted_then_aws_statuse
     assert running["CreationTime"] == datetime(2025, 4, 1, 9, tzinfo=UTC)
     assert running["ResourceSpec"] == {
         "InstanceType": "ml.g5.2xlarge",
-        "SageMakerImageArn": "arn:aws:sagemaker:us-east-1:1:image/ds",
+        "SageMakerImageArn": "arn:aws:sagemaker:us-east-1:123456789012:image/ds",
     }
     assert deleted["Status"] == "Deleted"
     assert [(a["AppName"], a["Status"]) for a in listed] == [("datascience-1", "Deleted")]

@@ -12,6 +12,7 @@ import base64
 import functools
 import importlib
 import json
+import re
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Mapping
@@ -117,6 +118,17 @@ def _member_path(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
 
+@functools.cache
+def _pattern(pattern: str) -> re.Pattern[str] | None:
+    """A service-model pattern in Python's dialect, or None for the Java-only ones (\\p{..} classes), left unchecked."""
+    if "\\p{" in pattern or "\\P{" in pattern:
+        return None
+    try:
+        return re.compile(pattern, re.DOTALL)
+    except re.error:
+        return None
+
+
 def _walk(shape: Shape, value: Any, path: str, errors: list[str]) -> None:
     kind = shape.type_name
     if kind == "structure" and isinstance(value, Mapping):
@@ -128,8 +140,23 @@ def _walk(shape: Shape, value: Any, path: str, errors: list[str]) -> None:
             _walk(cast("ListShape", shape).member, item, f"{path}.{index}.member", errors)
     elif kind == "string" and isinstance(value, str):
         allowed = enum_values(shape)
-        if allowed and value not in allowed:
-            errors.append(_enum_message(value, path, allowed))
+        if allowed:
+            if value not in allowed:
+                errors.append(_enum_message(value, path, allowed))
+            return
+        # AWS checks a string's length and its pattern (a Java regex matched against the whole value).
+        high, low = shape.metadata.get("max"), shape.metadata.get("min")
+        if high is not None and len(value) > high:
+            errors.append(f"Value '{value}' at '{path}' failed to satisfy constraint: "
+                          f"Member must have length less than or equal to {high}")
+        elif low is not None and len(value) < low:
+            errors.append(f"Value '{value}' at '{path}' failed to satisfy constraint: "
+                          f"Member must have length greater than or equal to {low}")
+        pattern = shape.metadata.get("pattern")
+        compiled = _pattern(pattern) if pattern else None
+        if compiled is not None and compiled.fullmatch(value) is None:
+            errors.append(f"Value '{value}' at '{path}' failed to satisfy constraint: "
+                          f"Member must satisfy regular expression pattern: {pattern}")
     elif kind in ("integer", "long") and isinstance(value, int) and not isinstance(value, bool):
         high, low = shape.metadata.get("max"), shape.metadata.get("min")
         if high is not None and value > high:
