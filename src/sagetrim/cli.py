@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 
 from sagetrim import __version__
@@ -291,21 +292,19 @@ def restore(
     """Recreate an endpoint that `act` deleted, from its backup: models and configuration where they are
     gone, the endpoint with its tags, and its autoscaling."""
     from sagetrim.actions.journal import Journal
-    from sagetrim.actions.restore import restore_endpoint
+    from sagetrim.actions.restore import restore as restore_from_backup
     from sagetrim.actions.state import open_store
-    from sagetrim.aws.session import client, default_region, make_session
+    from sagetrim.aws.session import default_region, make_session
     from sagetrim.config import load_settings
     from sagetrim.report.output import to_json
 
     settings = load_settings(config)
     session = make_session(profile)
     where = region or default_region(session)
-    account = client(session, "sts", where).get_caller_identity()["Account"]
     store = open_store(settings.state, session)
     with err_console.status(f"Restoring {endpoint} in {where}…"):
-        result = restore_endpoint(client(session, "sagemaker", where),
-                                  client(session, "application-autoscaling", where),
-                                  store, account, where, endpoint, backup, journal=Journal(store))
+        result = restore_from_backup(session, where, endpoint, store=store, backup_key=backup,
+                                     journal=Journal(store))
     if fmt is Format.JSON:
         console.print(to_json(result.to_json()), markup=False, highlight=False, soft_wrap=True)
         return
@@ -457,10 +456,10 @@ def schedule_run(
     where = split_csv(regions) or settings.regions or [default_region(session)]
     from sagetrim.actions.journal import Journal
     from sagetrim.actions.state import open_store
-    from sagetrim.aws.session import client
+    from sagetrim.aws.session import caller_account
     from sagetrim.schedules.journal import journal_recorder
 
-    account = client(session, "sts", where[0]).get_caller_identity()["Account"]
+    account = caller_account(session, where[0])
     journal = Journal(open_store(settings.state, session))
     report = run_schedules(schedules, session_clients(session), moment, apply=apply, regions=where,
                            max_actions=settings.actions.max_per_run,
@@ -625,10 +624,11 @@ def config_init(
 ) -> None:
     """Write a commented example settings file with every key and its default."""
     from sagetrim.config import EXAMPLE
+    from sagetrim.report.output import write_text
 
     if out.exists() and not force:
         raise UsageError(f"{out} exists; use --force to overwrite it or --out to write elsewhere.")
-    out.write_text(EXAMPLE)
+    write_text(EXAMPLE, out, console)
     console.print(f"wrote {out}")
 
 
@@ -702,6 +702,9 @@ def main() -> None:
     except SagetrimError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(exc.exit_code)
+    except (BotoCoreError, ClientError) as exc:  # an AWS failure no layer below turned into a sagetrim error
+        err_console.print(f"[bold red]error:[/] AWS: {exc}", highlight=False)
+        sys.exit(1)
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)

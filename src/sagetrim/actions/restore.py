@@ -17,7 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 from sagetrim.actions.backup import BACKUP_FORMAT, backup_prefix
 from sagetrim.actions.common import error_text, is_not_found, settable_tags
 from sagetrim.actions.journal import Journal, JournalEntry
-from sagetrim.aws.session import client
+from sagetrim.aws.session import caller_account, client
 from sagetrim.errors import ActionError, UsageError
 
 if TYPE_CHECKING:
@@ -272,10 +272,7 @@ def restore(session: boto3.Session, region: str, endpoint_name: str, *, store: S
         ActionError: AWS could not be reached, or a call failed part-way.
     """
     if account is None:
-        try:
-            account = str(client(session, "sts", region).get_caller_identity()["Account"])
-        except (ClientError, BotoCoreError) as exc:
-            raise ActionError(f"could not tell which account the credentials belong to: {error_text(exc)}") from exc
+        account = caller_account(session, region)
     return restore_endpoint(client(session, "sagemaker", region), client(session, "application-autoscaling", region),
                             store, account, region, endpoint_name, backup_key, journal=journal,
                             wait_timeout_s=wait_timeout_s)

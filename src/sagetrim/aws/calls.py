@@ -22,6 +22,10 @@ class CallCounter:
                                     lambda event_name, **_: self._count(service, event_name.rsplit(".", 1)[-1]))
         return client
 
+    def count(self, service: str, operation: str) -> None:
+        """Count a request made by a client this counter is not attached to."""
+        self._count(service, operation)
+
     def _count(self, service: str, operation: str) -> None:
         with self._lock:
             self._counts[f"{service}:{operation}"] += 1

@@ -52,6 +52,25 @@ def fast_timestamps(session: boto3.Session) -> None:
     factory.set_parser_defaults(timestamp_parser=_epoch_or_default)
 
 
+def caller_account(session: boto3.Session, region: str | None = None) -> str:
+    """The account the session's credentials belong to, with an error that says what to do when none do."""
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+    from sagetrim.errors import CollectionError
+
+    try:
+        return str(client(session, "sts", region or default_region(session)).get_caller_identity()["Account"])
+    except NoCredentialsError:
+        raise UsageError(
+            "no AWS credentials found. Configure them (`aws configure`, AWS_PROFILE, or --profile), "
+            "or try `sagetrim demo`, which needs none."
+        ) from None
+    except ClientError as exc:
+        raise UsageError(f"these AWS credentials are not accepted: {exc}") from None
+    except BotoCoreError as exc:
+        raise CollectionError(f"cannot reach AWS STS to tell which account this is: {exc}") from None
+
+
 def client(session: boto3.Session, service: str, region: str, config: Config | None = None) -> Any:
     """A client with sagetrim's retry and pool settings (honours AWS_ENDPOINT_URL like any boto3 client)."""
     if service == "cloudwatch":

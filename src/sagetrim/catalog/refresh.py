@@ -12,7 +12,7 @@ from sagetrim.catalog.cache import PriceCache
 from sagetrim.catalog.catalog import Catalog
 from sagetrim.catalog.model import Usage
 from sagetrim.catalog.pricelist import SERVICE_CODE, parse_products
-from sagetrim.errors import CollectionError
+from sagetrim.errors import CatalogError, CollectionError
 
 if TYPE_CHECKING:
     from mypy_boto3_pricing import PricingClient
@@ -94,7 +94,7 @@ def refresh_region(client: PricingClient, catalog: Catalog, cache: PriceCache, r
 def _current(catalog: Catalog, name: str, region: str, usage: Usage) -> tuple[float, bool] | None:
     try:
         inst = catalog.instance(name)
-    except Exception:
+    except CatalogError:  # a type the API prices but this catalog does not know yet
         return None
     if usage.value not in inst.usages:
         return None

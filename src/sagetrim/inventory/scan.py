@@ -11,13 +11,13 @@ from types import ModuleType
 from typing import Any
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from sagetrim.aws.calls import CallCounter
-from sagetrim.aws.session import client
+from sagetrim.aws.session import caller_account, client
 from sagetrim.catalog import Catalog
 from sagetrim.config import Settings
-from sagetrim.errors import CollectionError, UsageError
+from sagetrim.errors import UsageError
 from sagetrim.inventory.collectors import COLLECTORS, RegionScope
 from sagetrim.inventory.costing import Pricer
 from sagetrim.inventory.describe_cache import DescribeCache
@@ -110,21 +110,11 @@ def _error(account: str, region: str, kind: str, exc: Exception) -> ScanError:
 def resolve_accounts(session: boto3.Session, role_arns: Iterable[str], counter: CallCounter,
                      errors: list[ScanError]) -> list[Account]:
     """The accounts to scan: the caller's own, or the accounts of the given roles."""
-    sts = counter.attach(client(session, "sts", session.region_name or "us-east-1"))
     roles = list(role_arns)
     if not roles:
-        try:
-            ident = sts.get_caller_identity()
-        except NoCredentialsError:
-            raise UsageError(
-                "no AWS credentials found. Configure them (`aws configure`, AWS_PROFILE, or --profile), "
-                "or try `sagetrim demo`, which needs none."
-            ) from None
-        except ClientError as exc:
-            raise UsageError(f"these AWS credentials are not accepted: {exc}") from None
-        except BotoCoreError as exc:
-            raise CollectionError(f"cannot reach AWS STS to tell which account this is: {exc}") from None
-        return [Account(ident["Account"], session)]
+        counter.count("sts", "GetCallerIdentity")
+        return [Account(caller_account(session, session.region_name or "us-east-1"), session)]
+    sts = counter.attach(client(session, "sts", session.region_name or "us-east-1"))
     accounts = []
     for arn in roles:
         parts = arn.split(":")
