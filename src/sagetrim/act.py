@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from types import ModuleType
 from typing import Any
 
 import boto3
@@ -17,8 +16,9 @@ from sagetrim.aws.session import client
 from sagetrim.catalog import Catalog
 from sagetrim.config import Settings
 from sagetrim.inventory.scan import ScanResult, run_scan
-from sagetrim.rules import idle_endpoint
+from sagetrim.rules import RULES
 from sagetrim.rules.model import Finding
+from sagetrim.rules.rule import Rule
 
 
 @dataclass
@@ -39,18 +39,19 @@ def _rechecker(scan: ScanResult, settings: Settings) -> Any:
     clients: dict[tuple[str, str], Any] = {}
 
     def recheck(finding: Finding) -> str | None:
-        if finding.rule != idle_endpoint.META.id:
+        rule = RULES.get(finding.rule)
+        if rule is None or rule.recheck is None:
             return None
         key = (finding.account, finding.region)
         if key not in clients:
             clients[key] = client(scan.sessions[finding.account], "cloudwatch", finding.region)
-        return idle_endpoint.recheck(finding, clients[key], settings.rule_params(finding.rule), datetime.now(UTC))
+        return rule.recheck(finding, clients[key], settings.rule_params(finding.rule), datetime.now(UTC))
 
     return recheck
 
 
 def run_act(session: boto3.Session, regions: list[str], role_arns: list[str], catalog: Catalog, settings: Settings,
-            rules: list[ModuleType] | None, *, apply: bool, console: Any = None,
+            rules: list[Rule[Any]] | None, *, apply: bool, console: Any = None,
             store: StateStore | None = None, scan: ScanResult | None = None) -> ActRun:
     """Find waste and act on it: every action planned (and journaled) unless `apply`.
 

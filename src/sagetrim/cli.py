@@ -596,9 +596,10 @@ def list_rules(fmt: FormatOption = Format.TABLE) -> None:
     from sagetrim.report.output import new_table
     from sagetrim.rules import RULES
 
-    rows = [{"rule": rid, "title": m.META.title, "kind": m.META.kind, "action": m.META.action.value,
-             "settings": {f.name: f.default for f in dataclasses.fields(m.Params)},
-             "description": (m.__doc__ or "").strip().splitlines()[0]} for rid, m in RULES.items()]
+    rows: list[dict[str, Any]] = [
+        {"rule": rid, "title": r.meta.title, "kind": r.meta.kind, "action": r.meta.action.value,
+         "settings": {f.name: f.default for f in dataclasses.fields(r.params)},
+         "description": r.summary} for rid, r in RULES.items()]
 
     def table() -> object:
         t = new_table("Rules (settings go under `rules:` in sagetrim.yaml)")

@@ -22,10 +22,10 @@ EXCLUDE_TAG = ("sagetrim:exclude", "true")
 def _rule_params_models() -> dict[str, type[BaseModel]]:
     """A strict pydantic model per rule, made from the rule's Params dataclass (so typos are errors)."""
     out = {}
-    for rule_id, module in RULES.items():
-        hints = typing.get_type_hints(module.Params)
-        fields: dict[str, Any] = {f.name: (hints[f.name], f.default) for f in dataclasses.fields(module.Params)}
-        out[rule_id] = create_model(f"{module.__name__.rsplit('.', 1)[-1]}_params",
+    for rule_id, rule in RULES.items():
+        hints = typing.get_type_hints(rule.params)
+        fields: dict[str, Any] = {f.name: (hints[f.name], f.default) for f in dataclasses.fields(rule.params)}
+        out[rule_id] = create_model(f"{rule_id.replace('-', '_')}_params",
                                     __config__=ConfigDict(extra="forbid"), **fields)
     return out
 
@@ -100,10 +100,10 @@ class Settings(BaseModel):
 
     def rule_params(self, rule_id: str) -> Any:
         """The rule's Params with the file's overrides applied."""
-        module = RULES[rule_id]
+        rule = RULES[rule_id]
         given = getattr(self.rules, rule_id.replace("-", "_"))
         overrides = given.model_dump(exclude_unset=True) if given is not None else {}
-        return module.Params(**overrides)
+        return rule.params(**overrides)
 
 
 def load_settings(path: Path | None = None) -> Settings:

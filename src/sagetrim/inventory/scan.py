@@ -7,8 +7,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
@@ -22,6 +21,10 @@ from sagetrim.inventory.collectors import COLLECTORS, RegionScope
 from sagetrim.inventory.costing import Pricer
 from sagetrim.inventory.describe_cache import DescribeCache
 from sagetrim.inventory.model import Kind, Resource, ScanError
+
+if TYPE_CHECKING:
+    from sagetrim.rules.model import Finding
+    from sagetrim.rules.rule import Rule
 
 REGION_WORKERS = 8
 
@@ -48,7 +51,7 @@ class ScanResult:
     history: list[Resource] = field(default_factory=list)
     errors: list[ScanError] = field(default_factory=list)
     api_calls: dict[str, int] = field(default_factory=dict)
-    findings: list[Any] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
     excluded: list[str] = field(default_factory=list)
     sessions: dict[str, boto3.Session] = field(default_factory=dict, repr=False)  # account -> session
 
@@ -245,7 +248,7 @@ def resolve_regions(session: boto3.Session, requested: list[str]) -> list[str]:
 
 def run_scan(session: boto3.Session, regions: list[str], role_arns: list[str], catalog: Catalog, *,
              use_cache: bool = True, now: datetime | None = None, console: Any = None,
-             rules: list[ModuleType] | None = None, settings: Settings | None = None,
+             rules: list[Rule[Any]] | None = None, settings: Settings | None = None,
              history_days: int | None = None) -> ScanResult:
     """Resolve accounts and regions, scan them (with a progress display on `console` if given), and run
     the rules over what was found unless `rules` is empty. `history_days` (by default what the rules ask
@@ -255,9 +258,8 @@ def run_scan(session: boto3.Session, regions: list[str], role_arns: list[str], c
     chosen = select(None) if rules is None else list(rules)
     settings = settings or Settings()
     if history_days is None:
-        history_days = max((m.history_days(settings.rule_params(m.META.id)) for m in chosen
-                            if hasattr(m, "history_days")), default=0)
-    facts = any(getattr(m, "needs_endpoint_facts", lambda: False)() for m in chosen)
+        history_days = max((rule.days_of_history(settings.rule_params(rule.id)) for rule in chosen), default=0)
+    facts = any(rule.needs_endpoint_facts for rule in chosen)
     counter = CallCounter()
     early_errors: list[ScanError] = []
     accounts = resolve_accounts(session, role_arns, counter, early_errors)

@@ -26,15 +26,17 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from sagetrim.aws.metrics import MetricQuery
 from sagetrim.catalog import Catalog, InstanceType, Usage
 from sagetrim.costs import HOURS_PER_MONTH
 from sagetrim.inventory.model import Kind, Resource
+from sagetrim.json_types import JsonObject
 from sagetrim.rules import sizing
-from sagetrim.rules.inventory import Inventory, severity_for
+from sagetrim.rules.context import RuleContext, severity_for
 from sagetrim.rules.model import Action, Finding, RuleMeta, Severity
+from sagetrim.rules.rule import Rule
 
 META = RuleMeta(id="endpoint-hosting-mode", title="Always-on endpoint whose traffic fits a cheaper hosting mode",
                 severity=Severity.MEDIUM, kind=Kind.ENDPOINT.value, action=Action.NOTIFY)
@@ -82,11 +84,6 @@ class Params(sizing.SizingParams):
             raise ValueError("serverless_max_concurrency must be between 1 and 1000")
 
 
-def needs_endpoint_facts() -> bool:
-    """Container images (for multi-model grouping) and autoscaling registrations of endpoints."""
-    return True
-
-
 def _candidates(resources: list[Resource]) -> Iterator[Resource]:
     for r in resources:
         if r.kind is not Kind.ENDPOINT or r.status != "InService":
@@ -97,7 +94,7 @@ def _candidates(resources: list[Resource]) -> Iterator[Resource]:
             yield r
 
 
-def queries(resources: list[Resource], params: Params, now: datetime) -> list[MetricQuery]:
+def queries(resources: list[Resource], params: Params, now: datetime, catalog: Catalog) -> list[MetricQuery]:
     """Per endpoint: hourly invocations and model latency, and CPU and memory maxima."""
     out: list[MetricQuery] = []
     for r in _candidates(resources):
@@ -167,21 +164,21 @@ class Traffic:
                 "days_active": len(active_days) / len(days)}
 
 
-def traffic_of(inv: Inventory, r: Resource, params: Params) -> Traffic:
-    start, end = sizing.window(inv.now, params.days)
+def traffic_of(ctx: RuleContext, r: Resource, params: Params) -> Traffic:
+    start, end = sizing.window(ctx.now, params.days)
     if r.created is not None and r.created > start:
         hour = r.created.replace(minute=0, second=0, microsecond=0)
         start = hour if hour == r.created else hour + timedelta(hours=1)  # the first whole hour it existed
     variant = r.variants[0].name
     n = max(0, int((end - start).total_seconds() // 3600))
     hourly = [0.0] * n  # no datapoint is no invocation
-    invocations = inv.series(sizing.metric_key(META.id, r, variant, "Invocations"))
+    invocations = ctx.series(sizing.metric_key(META.id, r, variant, "Invocations"))
     for ts, value in zip(invocations.timestamps, invocations.values, strict=True):
         i = int((ts - start).total_seconds() // 3600)
         if 0 <= i < n:
             hourly[i] += value
     stamps = [start + timedelta(hours=i) for i in range(n)]
-    latency = inv.series(sizing.metric_key(META.id, r, variant, "ModelLatency"))
+    latency = ctx.series(sizing.metric_key(META.id, r, variant, "ModelLatency"))
     weights = {ts: hourly[i] for ts in latency.timestamps if 0 <= (i := int((ts - start).total_seconds() // 3600)) < n}
     total_w = sum(weights.get(ts, 0.0) for ts in latency.timestamps)
     mean_us = (sum(v * weights.get(ts, 0.0) for ts, v in zip(latency.timestamps, latency.values, strict=True))
@@ -217,14 +214,14 @@ class Estimate:
     monthly_usd: float
     how: str
     assumptions: tuple[str, ...]
-    settings: dict[str, Any]
+    settings: JsonObject
 
 
 def _monthly(usd_over_window: float, hours: int) -> float:
     return usd_over_window * HOURS_PER_MONTH / hours if hours else 0.0
 
 
-def serverless(traffic: Traffic, r: Resource, instance: InstanceType, memory_gib: float | None, inv: Inventory,
+def serverless(traffic: Traffic, r: Resource, instance: InstanceType, memory_gib: float | None, ctx: RuleContext,
                params: Params) -> Estimate | None:
     """Serverless inference, when the endpoint fits its limits."""
     if instance.accelerator is not None or memory_gib is None or traffic.latency_s is None:
@@ -236,7 +233,7 @@ def serverless(traffic: Traffic, r: Resource, instance: InstanceType, memory_gib
     concurrency = traffic.peak_per_minute / 60 * (traffic.latency_peak_s or traffic.latency_s)
     if memory_mb is None or concurrency > params.serverless_max_concurrency:
         return None
-    price = inv.catalog.serverless_price(inv.region if inv.region in inv.catalog.regions() else "us-east-1")
+    price = ctx.catalog.serverless_price(ctx.region if ctx.region in ctx.catalog.regions() else "us-east-1")
     usd = traffic.total * traffic.latency_s * memory_mb / 1024 * price.usd
     return Estimate(
         "serverless", _monthly(usd, traffic.hours),
@@ -247,10 +244,10 @@ def serverless(traffic: Traffic, r: Resource, instance: InstanceType, memory_gib
         {"MemorySizeInMB": memory_mb, "MaxConcurrency": max(1, math.ceil(concurrency * 2))})
 
 
-def batch(traffic: Traffic, r: Resource, instance: InstanceType, inv: Inventory, params: Params) -> Estimate | None:
+def batch(traffic: Traffic, r: Resource, instance: InstanceType, ctx: RuleContext, params: Params) -> Estimate | None:
     """Batch transform jobs at the busy hours, on the same instances (or the cheapest like them)."""
     count = r.variants[0].instance_count
-    target, price = _like(instance, inv.catalog, inv.region, Usage.TRANSFORM)
+    target, price = _like(instance, ctx.catalog, ctx.region, Usage.TRANSFORM)
     if target is None or price is None:
         return None
     hours = traffic.active_hours + traffic.runs * params.batch_startup_minutes / 60
@@ -262,10 +259,10 @@ def batch(traffic: Traffic, r: Resource, instance: InstanceType, inv: Inventory,
         {"TransformResources": {"InstanceType": target.name, "InstanceCount": count}})
 
 
-def asynchronous(traffic: Traffic, r: Resource, inv: Inventory, params: Params) -> Estimate | None:
+def asynchronous(traffic: Traffic, r: Resource, ctx: RuleContext, params: Params) -> Estimate | None:
     """Asynchronous inference scaled to zero instances while its queue is empty."""
     v = r.variants[0]
-    price = sizing.hourly_price(inv.catalog, str(v.instance_type), inv.region, Usage.HOSTING)
+    price = sizing.hourly_price(ctx.catalog, str(v.instance_type), ctx.region, Usage.HOSTING)
     if price is None:
         return None
     hours = min(traffic.hours, traffic.active_hours + traffic.runs * params.async_scale_in_minutes / 60)
@@ -279,10 +276,10 @@ def asynchronous(traffic: Traffic, r: Resource, inv: Inventory, params: Params) 
          "ScalableTarget": {"MinCapacity": 0, "MaxCapacity": v.instance_count}})
 
 
-def autoscaled(traffic: Traffic, r: Resource, inv: Inventory, params: Params) -> Estimate | None:
+def autoscaled(traffic: Traffic, r: Resource, ctx: RuleContext, params: Params) -> Estimate | None:
     """Instances following the load, each carrying at most what one carries at the peak hour today."""
     v = r.variants[0]
-    price = sizing.hourly_price(inv.catalog, str(v.instance_type), inv.region, Usage.HOSTING)
+    price = sizing.hourly_price(ctx.catalog, str(v.instance_type), ctx.region, Usage.HOSTING)
     peak = max(traffic.hourly, default=0.0)
     if price is None or not peak or v.instance_count <= params.autoscaling_min_instances:
         return None
@@ -327,45 +324,45 @@ class _Seen:
     profile: sizing.Profile
 
 
-def evaluate(inv: Inventory, params: Params) -> Iterator[Finding]:
+def evaluate(ctx: RuleContext, params: Params) -> Iterator[Finding]:
     seen: list[_Seen] = []
-    for r in _candidates(inv.resources):
+    for r in _candidates(ctx.resources):
         v = r.variants[0]
-        instance = sizing.shape(v.instance_type, inv.catalog)
+        instance = sizing.shape(v.instance_type, ctx.catalog)
         if instance is None:
             continue
-        traffic = traffic_of(inv, r, params)
+        traffic = traffic_of(ctx, r, params)
         if traffic.hours < params.min_hours_of_data:
             continue
         shape, stats = shape_of(traffic, params)
         if shape == "idle":
             continue
-        profile = sizing.variant_profile(inv.metrics, META.id, r, v.name, instance, v.instance_count,
+        profile = sizing.variant_profile(ctx.metrics, META.id, r, v.name, instance, v.instance_count,
                                          params.peak_percentile)
         seen.append(_Seen(r, instance, traffic, shape, stats, profile))
     grouped: set[str] = set()
     for s in seen:
-        finding = _single(inv, s, params)
+        finding = _single(ctx, s, params)
         if finding is not None:
             grouped.add(s.r.arn)
             yield finding
-    yield from _multi_model(inv, [s for s in seen if s.r.arn not in grouped], params)
+    yield from _multi_model(ctx, [s for s in seen if s.r.arn not in grouped], params)
 
 
-def _single(inv: Inventory, s: _Seen, params: Params) -> Finding | None:
+def _single(ctx: RuleContext, s: _Seen, params: Params) -> Finding | None:
     """The one-endpoint modes, by the traffic's shape."""
     estimates: list[Estimate | None] = []
     long_requests = (s.traffic.latency_peak_s or 0) >= params.long_request_s
     if s.shape == "sporadic":
-        estimates = [serverless(s.traffic, s.r, s.instance, s.profile.memory_gib, inv, params)]
+        estimates = [serverless(s.traffic, s.r, s.instance, s.profile.memory_gib, ctx, params)]
         if estimates[0] is None:
-            estimates = [asynchronous(s.traffic, s.r, inv, params)]
+            estimates = [asynchronous(s.traffic, s.r, ctx, params)]
     elif s.shape == "periodic":
-        estimates = [batch(s.traffic, s.r, s.instance, inv, params)]
+        estimates = [batch(s.traffic, s.r, s.instance, ctx, params)]
     elif s.shape == "bursty" or long_requests:
-        estimates = [asynchronous(s.traffic, s.r, inv, params)]
+        estimates = [asynchronous(s.traffic, s.r, ctx, params)]
     elif s.shape == "diurnal" and s.r.details.get("autoscaling", None) == {}:  # known not to autoscale
-        estimates = [autoscaled(s.traffic, s.r, inv, params)]
+        estimates = [autoscaled(s.traffic, s.r, ctx, params)]
     estimate = estimates[0] if estimates else None
     if estimate is None:
         return None
@@ -377,12 +374,12 @@ def _single(inv: Inventory, s: _Seen, params: Params) -> Finding | None:
            "bursty": "bursts between quiet hours", "diurnal": "a daily cycle", "steady": "long requests"}[s.shape]
     if long_requests and s.shape not in ("sporadic", "periodic"):
         why += f"; model latency up to {s.traffic.latency_peak_s:,.0f} s"
-    return _finding(inv, s.r, estimate, saving, now_monthly, {
+    return _finding(ctx, s.r, estimate, saving, now_monthly, {
         "shape": s.shape, "traffic": _traffic_json(s.traffic, s.stats), "profile": s.profile.to_json()},
         f"traffic shows {why}")
 
 
-def _multi_model(inv: Inventory, seen: list[_Seen], params: Params) -> Iterator[Finding]:
+def _multi_model(ctx: RuleContext, seen: list[_Seen], params: Params) -> Iterator[Finding]:
     """Low-traffic endpoints sharing a container image, hosted together on one multi-model endpoint."""
     groups: dict[tuple[str, str], list[_Seen]] = defaultdict(list)
     for s in seen:
@@ -404,7 +401,7 @@ def _multi_model(inv: Inventory, seen: list[_Seen], params: Params) -> Iterator[
         largest = max(members, key=lambda m: (m.r.usd_per_hour, m.r.name))
         total_count = sum(m.r.instance_count for m in members)
         low = 2 if any(m.r.instance_count >= 2 for m in members) else 1
-        choice = sizing.choose(need, largest.instance, total_count, inv.catalog, inv.region, Usage.HOSTING, params,
+        choice = sizing.choose(need, largest.instance, total_count, ctx.catalog, ctx.region, Usage.HOSTING, params,
                                min_count=low, max_count=total_count)
         if choice is None or choice.best is None:
             continue
@@ -420,30 +417,30 @@ def _multi_model(inv: Inventory, seen: list[_Seen], params: Params) -> Iterator[
             ("the models load into one container (MultiModel mode of the same image)",
              "memory in use adds up across the models, as if all stayed loaded"),
             {"Mode": "MultiModel", "Image": image, "InstanceType": choice.best.instance_type,
-             "InstanceCount": choice.best.count, "endpoints": names})
+             "InstanceCount": choice.best.count, "endpoints": [*names]})
         for m in sorted(members, key=lambda m: m.r.name):
             own = m.r.usd_per_hour * HOURS_PER_MONTH
             share = own * (1 - after / now_monthly)
-            yield _finding(inv, m.r, estimate, share, own, {
+            yield _finding(ctx, m.r, estimate, share, own, {
                 "shape": m.shape, "traffic": _traffic_json(m.traffic, m.stats), "profile": m.profile.to_json(),
                 "group_monthly_usd_now": round(now_monthly, 2), "group_monthly_saving_usd": round(saving, 2)},
                 f"{len(members)} low-traffic endpoints run the image {image.rsplit('/', 1)[-1]}",
                 share_note=f"its share of the group's ${saving:,.2f} saving")
 
 
-def _traffic_json(t: Traffic, stats: dict[str, float]) -> dict[str, Any]:
+def _traffic_json(t: Traffic, stats: dict[str, float]) -> JsonObject:
     return {"hours": t.hours, "invocations": round(t.total), "active_hours": t.active_hours, "runs": t.runs,
             "peak_per_minute": round(t.peak_per_minute, 2),
             "model_latency_ms": None if t.latency_s is None else round(t.latency_s * 1000, 1),
             **{k: round(v, 3) for k, v in stats.items()}}
 
 
-def _finding(inv: Inventory, r: Resource, estimate: Estimate, saving: float, now_monthly: float,
-             evidence: dict[str, Any], why: str, share_note: str = "") -> Finding:
+def _finding(ctx: RuleContext, r: Resource, estimate: Estimate, saving: float, now_monthly: float,
+             evidence: JsonObject, why: str, share_note: str = "") -> Finding:
     tail = f" ({share_note})" if share_note else ""
     return Finding(
-        rule=META.id, account=inv.account, region=inv.region, kind=r.kind.value, name=r.name, arn=r.arn,
-        severity=Severity(severity_for(saving)), monthly_savings_usd=saving,
+        rule=META.id, account=ctx.account, region=ctx.region, kind=r.kind.value, name=r.name, arn=r.arn,
+        severity=severity_for(saving), monthly_savings_usd=saving,
         evidence={**evidence, "recommended_mode": estimate.mode, "monthly_usd_now": round(now_monthly, 2),
                   "monthly_usd_after": round(now_monthly - saving, 2), "estimate": estimate.how,
                   "settings": estimate.settings, "assumptions": list(estimate.assumptions)},
@@ -451,3 +448,6 @@ def _finding(inv: Inventory, r: Resource, estimate: Estimate, saving: float, now
                  f"${now_monthly:,.2f} a month, saving ${saving:,.2f}{tail}"),
         action=META.action,
     )
+
+
+RULE = Rule(meta=META, params=Params, evaluate=evaluate, doc=__doc__, queries=queries, needs_endpoint_facts=True)

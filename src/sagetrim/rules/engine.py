@@ -8,7 +8,6 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import ModuleType
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -17,8 +16,9 @@ from sagetrim.aws.metrics import MetricQuery, fetch_metrics
 from sagetrim.catalog import Catalog
 from sagetrim.config import EXCLUDE_TAG, Settings
 from sagetrim.inventory.model import Kind, Resource, ScanError
-from sagetrim.rules.inventory import Inventory
+from sagetrim.rules.context import RuleContext
 from sagetrim.rules.model import Finding
+from sagetrim.rules.rule import Rule
 
 ClientFor = Callable[[str, str, str], Any]  # (account, region, service) -> client
 
@@ -55,32 +55,31 @@ def lifecycle_scripts(sagemaker: Any, names: set[str]) -> dict[str, str]:
     return out
 
 
-def evaluate_region(account: str, region: str, resources: list[Resource], rules: list[ModuleType],
+def evaluate_region(account: str, region: str, resources: list[Resource], rules: list[Rule[Any]],
                     settings: Settings, catalog: Catalog, now: datetime, client_for: ClientFor) -> Evaluation:
     """Run the rules over one account and region."""
     out = Evaluation()
     excluded = opted_out(client_for(account, region, "resourcegroupstaggingapi"))
     kept = [r for r in resources if r.arn not in excluded]
     out.excluded = sorted(r.arn for r in resources if r.arn in excluded)
-    params = {m.META.id: settings.rule_params(m.META.id) for m in rules}
+    params = {rule.id: settings.rule_params(rule.id) for rule in rules}
     queries: list[MetricQuery] = []
-    for m in rules:
-        if hasattr(m, "queries"):
-            queries.extend(m.queries(kept, params[m.META.id], now))
-    inv = Inventory(account=account, region=region, now=now, catalog=catalog, resources=kept)
+    for rule in rules:
+        queries.extend(rule.query(kept, params[rule.id], now, catalog))
+    ctx = RuleContext(account=account, region=region, now=now, catalog=catalog, resources=kept)
     if queries:
-        inv.metrics = fetch_metrics(client_for(account, region, "cloudwatch"), queries)
-    if any(getattr(m, "needs_lifecycle_scripts", lambda: False)() for m in rules):
+        ctx.metrics = fetch_metrics(client_for(account, region, "cloudwatch"), queries)
+    if any(rule.needs_lifecycle_scripts for rule in rules):
         names = {str(r.details["lifecycle_config"]) for r in kept
                  if r.kind is Kind.NOTEBOOK and r.status == "InService" and r.details.get("lifecycle_config")}
         if names:
-            inv.lifecycle_scripts = lifecycle_scripts(client_for(account, region, "sagemaker"), names)
-    for m in rules:
-        out.findings.extend(m.evaluate(inv, params[m.META.id]))
+            ctx.lifecycle_scripts = lifecycle_scripts(client_for(account, region, "sagemaker"), names)
+    for rule in rules:
+        out.findings.extend(rule.evaluate(ctx, params[rule.id]))
     return out
 
 
-def evaluate_all(resources: list[Resource], targets: list[tuple[str, str]], rules: list[ModuleType],
+def evaluate_all(resources: list[Resource], targets: list[tuple[str, str]], rules: list[Rule[Any]],
                  settings: Settings, catalog: Catalog, now: datetime, client_for: ClientFor) -> Evaluation:
     """Every (account, region) in turn; one that fails is reported and gives no findings (its opt-outs
     could not be read), and the others go on."""

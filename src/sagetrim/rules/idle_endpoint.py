@@ -14,10 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sagetrim.aws.metrics import MetricQuery
+from sagetrim.catalog import Catalog
 from sagetrim.costs import HOURS_PER_MONTH
 from sagetrim.inventory.model import Kind, Resource
-from sagetrim.rules.inventory import Inventory, age_hours, severity_for
+from sagetrim.json_types import JsonValue
+from sagetrim.rules.context import RuleContext, age_hours, severity_for
 from sagetrim.rules.model import Action, Finding, RuleMeta, Severity
+from sagetrim.rules.rule import Rule
 
 META = RuleMeta(id="idle-endpoint", title="Endpoint with no invocations", severity=Severity.HIGH,
                 kind=Kind.ENDPOINT.value, action=Action.DELETE_ENDPOINT)
@@ -48,7 +51,7 @@ def _key(endpoint: str, variant: str | None, metric: str) -> str:
     return f"{META.id}/{endpoint}/{variant or '*'}/{metric}"
 
 
-def queries(resources: list[Resource], params: Params, now: datetime) -> list[MetricQuery]:
+def queries(resources: list[Resource], params: Params, now: datetime, catalog: Catalog) -> list[MetricQuery]:
     """One query per variant (two per asynchronous endpoint), over exactly the window."""
     end = now.replace(second=0, microsecond=0)
     start = end - timedelta(hours=params.hours)
@@ -68,27 +71,26 @@ def queries(resources: list[Resource], params: Params, now: datetime) -> list[Me
     return out
 
 
-def evaluate(inv: Inventory, params: Params) -> Iterator[Finding]:
-    for r in _candidates(inv.resources, params, inv.now):
+def evaluate(ctx: RuleContext, params: Params) -> Iterator[Finding]:
+    for r in _candidates(ctx.resources, params, ctx.now):
         if r.details.get("async"):
-            processed = inv.series(_key(r.name, None, "InvocationsProcessed")).total
-            backlog = inv.series(_key(r.name, None, "ApproximateBacklogSize")).peak or 0
+            processed = ctx.series(_key(r.name, None, "InvocationsProcessed")).total
+            backlog = ctx.series(_key(r.name, None, "ApproximateBacklogSize")).peak or 0
             if processed or backlog:
                 continue
-            per_variant = [{"variant": v.name, "invocations": 0} for v in r.variants]
+            invocations: dict[str, float] = {v.name: 0 for v in r.variants}
         else:
-            per_variant = [{"variant": v.name,
-                            "invocations": inv.series(_key(r.name, v.name, "Invocations")).total}
-                           for v in r.variants]
-            if not per_variant or any(p["invocations"] for p in per_variant):
+            invocations = {v.name: ctx.series(_key(r.name, v.name, "Invocations")).total for v in r.variants}
+            if not invocations or any(invocations.values()):
                 continue
+        per_variant: list[JsonValue] = [{"variant": name, "invocations": n} for name, n in invocations.items()]
         monthly = r.usd_per_hour * HOURS_PER_MONTH
         instances = ", ".join(f"{v.instance_count} x {v.instance_type}" for v in r.variants if v.instance_type)
         yield Finding(
-            rule=META.id, account=inv.account, region=inv.region, kind=r.kind.value, name=r.name, arn=r.arn,
-            severity=Severity(severity_for(monthly)), monthly_savings_usd=monthly,
+            rule=META.id, account=ctx.account, region=ctx.region, kind=r.kind.value, name=r.name, arn=r.arn,
+            severity=severity_for(monthly), monthly_savings_usd=monthly,
             evidence={"window_hours": params.hours, "invocations": 0, "variants": per_variant,
-                      "asynchronous": bool(r.details.get("async")), "age_hours": round(age_hours(r, inv.now), 1),
+                      "asynchronous": bool(r.details.get("async")), "age_hours": round(age_hours(r, ctx.now), 1),
                       "instances": instances, "usd_per_hour": round(r.usd_per_hour, 4)},
             message=(f"no invocations in the last {params.hours} h on any variant ({instances}); "
                      f"deleting it saves ${monthly:,.2f} a month"),
@@ -112,11 +114,21 @@ def recheck(finding: Finding, cloudwatch: object, params: Params, now: datetime)
         queries.append(MetricQuery("processed", NAMESPACE, "InvocationsProcessed", (("EndpointName", finding.name),),
                                    "Sum", period, start, end))
     else:
-        for v in finding.evidence.get("variants", []):
-            variant_dims = (("EndpointName", finding.name), ("VariantName", str(v["variant"])))
-            queries.append(MetricQuery(str(v["variant"]), NAMESPACE, "Invocations", variant_dims, "Sum", period,
-                                       start, end))
+        for variant in _variants(finding):
+            variant_dims = (("EndpointName", finding.name), ("VariantName", variant))
+            queries.append(MetricQuery(variant, NAMESPACE, "Invocations", variant_dims, "Sum", period, start, end))
     total = sum(s.total for s in fetch_metrics(cloudwatch, queries).values())
     if total:
         return f"received {total:g} invocations in the last {params.hours} h (rechecked just now)"
     return None
+
+
+RULE = Rule(meta=META, params=Params, evaluate=evaluate, doc=__doc__, queries=queries, recheck=recheck)
+
+
+def _variants(finding: Finding) -> list[str]:
+    """The variant names in an idle-endpoint finding's evidence."""
+    listed = finding.evidence.get("variants")
+    if not isinstance(listed, list):
+        return []
+    return [str(v["variant"]) for v in listed if isinstance(v, dict) and "variant" in v]

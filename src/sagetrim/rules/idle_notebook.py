@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from sagetrim.costs import HOURS_PER_MONTH
 from sagetrim.inventory.model import Kind
-from sagetrim.rules.inventory import Inventory, severity_for
+from sagetrim.rules.context import RuleContext, severity_for
 from sagetrim.rules.model import Action, Finding, RuleMeta, Severity
+from sagetrim.rules.rule import Rule
 
 META = RuleMeta(id="idle-notebook", title="Notebook instance running for days", severity=Severity.MEDIUM,
                 kind=Kind.NOTEBOOK.value, action=Action.STOP_NOTEBOOK)
@@ -34,18 +35,18 @@ class Params:
             raise ValueError("expected_use_hours_per_month must be between 0 and 730")
 
 
-def evaluate(inv: Inventory, params: Params) -> Iterator[Finding]:
-    for r in inv.of_kind(Kind.NOTEBOOK):
+def evaluate(ctx: RuleContext, params: Params) -> Iterator[Finding]:
+    for r in ctx.of_kind(Kind.NOTEBOOK):
         if r.status != "InService" or r.last_modified is None:
             continue
-        running = (inv.now - r.last_modified).total_seconds() / 3600
+        running = (ctx.now - r.last_modified).total_seconds() / 3600
         if running < params.max_running_hours:
             continue
         compute_per_hour = r.usd_per_hour - float(r.details.get("storage_usd_per_hour", 0))
         monthly = compute_per_hour * (HOURS_PER_MONTH - params.expected_use_hours_per_month)
         yield Finding(
-            rule=META.id, account=inv.account, region=inv.region, kind=r.kind.value, name=r.name, arn=r.arn,
-            severity=Severity(severity_for(monthly)), monthly_savings_usd=monthly,
+            rule=META.id, account=ctx.account, region=ctx.region, kind=r.kind.value, name=r.name, arn=r.arn,
+            severity=severity_for(monthly), monthly_savings_usd=monthly,
             evidence={"running_hours": round(running, 1), "running_since": r.last_modified.isoformat(),
                       "threshold_hours": params.max_running_hours, "instance_type": r.instance_type,
                       "usd_per_hour": round(compute_per_hour, 4)},
@@ -53,3 +54,6 @@ def evaluate(inv: Inventory, params: Params) -> Iterator[Finding]:
                      f"${monthly:,.2f} a month (its volume and files stay)"),
             action=META.action,
         )
+
+
+RULE = Rule(meta=META, params=Params, evaluate=evaluate, doc=__doc__)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+
+from sagetrim.json_types import JsonObject
 
 
 class Severity(StrEnum):
@@ -48,17 +49,17 @@ class Finding:
     arn: str
     severity: Severity
     monthly_savings_usd: float
-    evidence: dict[str, Any]
+    evidence: JsonObject
     message: str
     action: Action
-    details: dict[str, Any] = field(default_factory=dict)
+    details: JsonObject = field(default_factory=dict)
 
     @property
     def id(self) -> str:
         """Stable across runs: the same rule on the same resource gives the same id."""
         return hashlib.sha1(f"{self.rule}|{self.account}|{self.region}|{self.arn}".encode()).hexdigest()[:16]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {
             "id": self.id, "rule": self.rule, "account": self.account, "region": self.region, "kind": self.kind,
             "name": self.name, "arn": self.arn, "severity": self.severity.value,

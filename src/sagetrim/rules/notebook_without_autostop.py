@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 from sagetrim.costs import HOURS_PER_MONTH
 from sagetrim.inventory.model import Kind
-from sagetrim.rules.inventory import Inventory, severity_for
+from sagetrim.rules.context import RuleContext, severity_for
 from sagetrim.rules.model import Action, Finding, RuleMeta, Severity
+from sagetrim.rules.rule import Rule
 
 META = RuleMeta(id="notebook-without-autostop", title="Notebook instance without autostop", severity=Severity.MEDIUM,
                 kind=Kind.NOTEBOOK.value, action=Action.NOTIFY)
@@ -33,16 +34,12 @@ class Params:
             raise ValueError("expected_use_hours_per_month must be between 0 and 730")
 
 
-def needs_lifecycle_scripts() -> bool:
-    return True
-
-
-def evaluate(inv: Inventory, params: Params) -> Iterator[Finding]:
-    for r in inv.of_kind(Kind.NOTEBOOK):
+def evaluate(ctx: RuleContext, params: Params) -> Iterator[Finding]:
+    for r in ctx.of_kind(Kind.NOTEBOOK):
         if r.status != "InService":
             continue
         config = r.details.get("lifecycle_config")
-        script = inv.lifecycle_scripts.get(config or "", "")
+        script = ctx.lifecycle_scripts.get(config or "", "")
         if config and STOPS_WHEN_IDLE.search(script):
             continue
         compute_per_hour = r.usd_per_hour - float(r.details.get("storage_usd_per_hour", 0))
@@ -51,8 +48,8 @@ def evaluate(inv: Inventory, params: Params) -> Iterator[Finding]:
         why = (f"its lifecycle configuration {config!r} does not stop it when idle" if config
                else "it has no lifecycle configuration")
         yield Finding(
-            rule=META.id, account=inv.account, region=inv.region, kind=r.kind.value, name=r.name, arn=r.arn,
-            severity=Severity(severity_for(monthly)), monthly_savings_usd=monthly,
+            rule=META.id, account=ctx.account, region=ctx.region, kind=r.kind.value, name=r.name, arn=r.arn,
+            severity=severity_for(monthly), monthly_savings_usd=monthly,
             evidence={"lifecycle_config": config, "stops_when_idle": False, "instance_type": r.instance_type,
                       "usd_per_hour": round(compute_per_hour, 4),
                       "assumed_use_hours_per_month": params.expected_use_hours_per_month},
@@ -60,3 +57,6 @@ def evaluate(inv: Inventory, params: Params) -> Iterator[Finding]:
                      f"used saves ${monthly:,.2f}. Fix: sagetrim autostop install {r.name} --idle-minutes 60 --apply"),
             action=META.action,
         )
+
+
+RULE = Rule(meta=META, params=Params, evaluate=evaluate, doc=__doc__, needs_lifecycle_scripts=True)

@@ -14,15 +14,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sagetrim.aws.metrics import MetricQuery
-from sagetrim.catalog import InstanceType, Usage
+from sagetrim.catalog import Catalog, InstanceType, Usage
 from sagetrim.costs import HOURS_PER_MONTH
 from sagetrim.inventory.model import Kind, Resource
+from sagetrim.json_types import JsonObject
 from sagetrim.rules import sizing
-from sagetrim.rules.inventory import Inventory, severity_for
+from sagetrim.rules.context import RuleContext, severity_for
 from sagetrim.rules.model import Action, Finding, RuleMeta, Severity
+from sagetrim.rules.rule import Rule
 
 META = RuleMeta(id="oversized-endpoint", title="Endpoint on bigger or more instances than its load needs",
                 severity=Severity.MEDIUM, kind=Kind.ENDPOINT.value, action=Action.NOTIFY)
@@ -52,7 +53,7 @@ def _candidates(resources: list[Resource]) -> Iterator[Resource]:
             yield r
 
 
-def queries(resources: list[Resource], params: Params, now: datetime) -> list[MetricQuery]:
+def queries(resources: list[Resource], params: Params, now: datetime, catalog: Catalog) -> list[MetricQuery]:
     """Per variant: hourly CPU, memory (and GPU) maxima and invocation sums over the look-back."""
     out: list[MetricQuery] = []
     for r in _candidates(resources):
@@ -60,18 +61,18 @@ def queries(resources: list[Resource], params: Params, now: datetime) -> list[Me
     return out
 
 
-def evaluate(inv: Inventory, params: Params) -> Iterator[Finding]:
-    for r in _candidates(inv.resources):
+def evaluate(ctx: RuleContext, params: Params) -> Iterator[Finding]:
+    for r in _candidates(ctx.resources):
         asynchronous = bool(r.details.get("async"))
-        parts: list[dict[str, Any]] = []
-        alternatives: list[dict[str, Any]] = []
-        candidates: dict[str, Any] = {}
+        parts: list[JsonObject] = []
+        alternatives: list[JsonObject] = []
+        candidates: JsonObject = {}
         saving = 0.0
         for v in r.variants:
-            instance = sizing.shape(v.instance_type, inv.catalog)
+            instance = sizing.shape(v.instance_type, ctx.catalog)
             if instance is None:
                 continue
-            profile = sizing.variant_profile(inv.metrics, META.id, r, v.name, instance, v.instance_count,
+            profile = sizing.variant_profile(ctx.metrics, META.id, r, v.name, instance, v.instance_count,
                                              params.peak_percentile)
             if profile.hours < params.min_hours_of_data:
                 continue  # too young to judge
@@ -81,7 +82,7 @@ def evaluate(inv: Inventory, params: Params) -> Iterator[Finding]:
             if need is None:
                 continue  # a metric the sizing needs is missing: unknown
             low = 2 if params.keep_two_for_availability and v.instance_count >= 2 else 1
-            choice = sizing.choose(need, instance, v.instance_count, inv.catalog, inv.region, Usage.HOSTING, params,
+            choice = sizing.choose(need, instance, v.instance_count, ctx.catalog, ctx.region, Usage.HOSTING, params,
                                    min_count=min(low, v.instance_count), max_count=v.instance_count,
                                    inferentia_alternative=need.gpu != "none")
             if choice is None or choice.best is None:
@@ -97,10 +98,10 @@ def evaluate(inv: Inventory, params: Params) -> Iterator[Finding]:
             continue
         changes = "; ".join(f"{p['variant']}: {p['current']} -> {p['recommended']} ({p['reason']})" for p in parts)
         yield Finding(
-            rule=META.id, account=inv.account, region=inv.region, kind=r.kind.value, name=r.name, arn=r.arn,
-            severity=Severity(severity_for(saving)), monthly_savings_usd=saving,
+            rule=META.id, account=ctx.account, region=ctx.region, kind=r.kind.value, name=r.name, arn=r.arn,
+            severity=severity_for(saving), monthly_savings_usd=saving,
             evidence={"window_days": params.days, "target_peak_pct": params.target_peak_pct,
-                      "peak": _peak_rule(params), "variants": parts, "alternatives": alternatives,
+                      "peak": _peak_rule(params), "variants": [*parts], "alternatives": [*alternatives],
                       "assumptions": list(sizing.ASSUMPTIONS)},
             message=(f"{changes}; keeps the observed peaks under {params.target_peak_pct:g} % and saves "
                      f"${saving:,.2f} a month. Details: sagetrim rightsize {r.name}"),
@@ -115,7 +116,7 @@ def _peak_rule(params: sizing.SizingParams) -> str:
 
 
 def _part(variant: str, instance: InstanceType, profile: sizing.Profile, need: sizing.Need,
-          choice: sizing.Choice, monthly: float, target_pct: float) -> dict[str, Any]:
+          choice: sizing.Choice, monthly: float, target_pct: float) -> JsonObject:
     assert choice.best is not None
     best = sizing.shape(choice.best.instance_type)
     if need.gpu == "unused":
@@ -139,3 +140,5 @@ def _part(variant: str, instance: InstanceType, profile: sizing.Profile, need: s
         "why": choice.why(target_pct),
     }
 
+
+RULE = Rule(meta=META, params=Params, evaluate=evaluate, doc=__doc__, queries=queries)

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sagetrim.aws.metrics import MetricQuery
-from sagetrim.catalog import Usage
+from sagetrim.catalog import Catalog, Usage
 from sagetrim.inventory.model import Kind, Resource
 from sagetrim.rules import sizing
-from sagetrim.rules.inventory import Inventory
+from sagetrim.rules.context import RuleContext
 from sagetrim.rules.model import Action, Finding, RuleMeta, Severity
+from sagetrim.rules.rule import Rule
 from sagetrim.rules.training_oversized import job_finding
 
 META = RuleMeta(id="processing-oversized", title="Processing job on bigger instances than it used",
@@ -35,7 +36,7 @@ def history_days(params: Params) -> int:
     return params.days
 
 
-def queries(resources: list[Resource], params: Params, now: datetime) -> list[MetricQuery]:
+def queries(resources: list[Resource], params: Params, now: datetime, catalog: Catalog) -> list[MetricQuery]:
     """Hourly maxima of every host of every recent processing job."""
     out: list[MetricQuery] = []
     for r in sizing.recent_jobs(resources, Kind.PROCESSING, now, params.days):
@@ -43,9 +44,12 @@ def queries(resources: list[Resource], params: Params, now: datetime) -> list[Me
     return out
 
 
-def evaluate(inv: Inventory, params: Params) -> Iterator[Finding]:
-    for r in sizing.recent_jobs(inv.resources, Kind.PROCESSING, inv.now, params.days):
-        resize = sizing.size_job(r, inv.metrics, inv.catalog, inv.region, Usage.PROCESSING, params, META.id,
-                                 inv.now)
+def evaluate(ctx: RuleContext, params: Params) -> Iterator[Finding]:
+    for r in sizing.recent_jobs(ctx.resources, Kind.PROCESSING, ctx.now, params.days):
+        resize = sizing.size_job(r, ctx.metrics, ctx.catalog, ctx.region, Usage.PROCESSING, params, META.id,
+                                 ctx.now)
         if resize is not None:
-            yield job_finding(META, inv, r, resize, params)
+            yield job_finding(META, ctx, r, resize, params)
+
+
+RULE = Rule(meta=META, params=Params, evaluate=evaluate, doc=__doc__, queries=queries, history_days=history_days)

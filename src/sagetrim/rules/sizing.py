@@ -38,6 +38,7 @@ from sagetrim.catalog import Catalog, InstanceType, Usage, load_catalog
 from sagetrim.costs import HOURS_PER_MONTH
 from sagetrim.errors import CatalogError
 from sagetrim.inventory.model import Kind, Resource
+from sagetrim.json_types import JsonObject
 
 ENDPOINT_NAMESPACE = "/aws/sagemaker/Endpoints"
 INVOCATION_NAMESPACE = "AWS/SageMaker"
@@ -222,7 +223,7 @@ class Profile:
     gpu_memory_gib: float | None = None
     invocations_per_minute: float | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         def r(x: float | None, n: int = 2) -> float | None:
             return None if x is None else round(x, n)
 
@@ -291,7 +292,7 @@ class Need:
     invocations_per_minute: float | None = None
     max_invocations_per_instance: float | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {"vcpus": round(self.vcpus, 2), "memory_gib_per_instance": round(self.memory_gib, 2),
                 "gpu": self.gpu, "gpu_units_v100": round(self.gpu_units, 2),
                 "gpu_memory_gib": None if self.gpu_memory_gib is None else round(self.gpu_memory_gib, 2)}
@@ -352,11 +353,11 @@ class Option:
     def label(self) -> str:
         return f"{self.count} x {self.instance_type}"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         def r(x: float | None) -> float | None:
             return None if x is None else round(x, 1)
 
-        doc: dict[str, Any] = {
+        doc: JsonObject = {
             "instance_type": self.instance_type, "instance_count": self.count,
             "usd_per_hour": round(self.usd_per_hour, 4), "usd_per_month": round(self.usd_per_hour * HOURS_PER_MONTH, 2),
             "fits": self.fits, "projected_peak_pct": {"cpu": r(self.cpu_pct), "memory": r(self.memory_pct),
@@ -477,7 +478,7 @@ class Choice:
             head += f". {len(cheaper)} cheaper option(s) do not fit ({shown}{'; …' if len(cheaper) > 3 else ''})"
         return head + "."
 
-    def to_json(self, limit: int = 12) -> dict[str, Any]:
+    def to_json(self, limit: int = 12) -> JsonObject:
         return {"usage": self.usage.value, "need": self.need.to_json(), "current": self.current.to_json(),
                 "recommended": self.best.to_json() if self.best else None,
                 "saving_usd_per_hour": round(self.saving_per_hour, 4),
@@ -587,7 +588,7 @@ class PartExplanation:
     choice: Choice | None = None
     monthly_saving_usd: float = 0.0
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {"part": self.label, "status": self.status, "why": self.why,
                 "profile": self.profile.to_json() if self.profile else None,
                 **(self.choice.to_json() if self.choice else {}),
@@ -618,7 +619,7 @@ class Explanation:
         states = {p.status for p in self.parts}
         return next((s for s in ("resize", "unknown", "idle") if s in states), "keep" if states else "unknown")
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         return {"kind": self.kind, "name": self.name, "arn": self.arn, "region": self.region,
                 "status": self.status, "window_days": self.window_days, "target_peak_pct": self.target_peak_pct,
                 "peak": f"p{self.peak_percentile:g} of hourly maxima" if self.peak_percentile < 100
@@ -736,7 +737,7 @@ class JobResize:
     window_days: int
     monthly_saving_usd: float
 
-    def evidence(self, params: SizingParams) -> dict[str, Any]:
+    def evidence(self, params: SizingParams) -> JsonObject:
         assert self.choice.best is not None
         return {
             "window_days": self.window_days, "target_peak_pct": params.target_peak_pct,

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from sagetrim.costs import HOURS_PER_MONTH
 from sagetrim.inventory.model import Kind
-from sagetrim.rules.inventory import Inventory, severity_for
+from sagetrim.rules.context import RuleContext, severity_for
 from sagetrim.rules.model import Action, Finding, RuleMeta, Severity
+from sagetrim.rules.rule import Rule
 
 META = RuleMeta(id="stopped-notebook-storage", title="Notebook instance stopped for weeks, still paying for its volume",
                 severity=Severity.LOW, kind=Kind.NOTEBOOK.value, action=Action.NOTIFY)
@@ -30,18 +31,18 @@ class Params:
             raise ValueError("min_stopped_days must be between 1 and 365")
 
 
-def evaluate(inv: Inventory, params: Params) -> Iterator[Finding]:
-    for r in inv.of_kind(Kind.NOTEBOOK):
+def evaluate(ctx: RuleContext, params: Params) -> Iterator[Finding]:
+    for r in ctx.of_kind(Kind.NOTEBOOK):
         if r.status != "Stopped" or r.last_modified is None or r.usd_per_hour <= 0:
             continue
-        stopped_days = (inv.now - r.last_modified).total_seconds() / 86400
+        stopped_days = (ctx.now - r.last_modified).total_seconds() / 86400
         if stopped_days < params.min_stopped_days:
             continue
         monthly = r.usd_per_hour * HOURS_PER_MONTH
         volume = r.details.get("volume_gb")
         yield Finding(
-            rule=META.id, account=inv.account, region=inv.region, kind=r.kind.value, name=r.name, arn=r.arn,
-            severity=Severity(severity_for(monthly)), monthly_savings_usd=monthly,
+            rule=META.id, account=ctx.account, region=ctx.region, kind=r.kind.value, name=r.name, arn=r.arn,
+            severity=severity_for(monthly), monthly_savings_usd=monthly,
             evidence={"stopped_days": round(stopped_days, 1), "stopped_since": r.last_modified.isoformat(),
                       "threshold_days": params.min_stopped_days, "volume_gb": volume,
                       "usd_per_month": round(monthly, 2),
@@ -50,3 +51,6 @@ def evaluate(inv: Inventory, params: Params) -> Iterator[Finding]:
                      f"month; copy what matters to S3 and delete the notebook instance"),
             action=META.action,
         )
+
+
+RULE = Rule(meta=META, params=Params, evaluate=evaluate, doc=__doc__)

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 from sagetrim.costs import HOURS_PER_MONTH
 from sagetrim.inventory.model import Kind
-from sagetrim.rules.inventory import Inventory, age_hours, severity_for
+from sagetrim.rules.context import RuleContext, age_hours, severity_for
 from sagetrim.rules.model import Action, Finding, RuleMeta, Severity
+from sagetrim.rules.rule import Rule
 
 META = RuleMeta(id="studio-idle-app", title="Studio app running for days", severity=Severity.MEDIUM,
                 kind=Kind.STUDIO_APP.value, action=Action.NOTIFY)
@@ -37,18 +38,18 @@ class Params:
             raise ValueError("expected_use_hours_per_month must be between 0 and 730")
 
 
-def evaluate(inv: Inventory, params: Params) -> Iterator[Finding]:
-    for r in inv.of_kind(Kind.STUDIO_APP):
+def evaluate(ctx: RuleContext, params: Params) -> Iterator[Finding]:
+    for r in ctx.of_kind(Kind.STUDIO_APP):
         if r.status != "InService" or not r.instance_type or r.usd_per_hour <= 0:
             continue
-        running = age_hours(r, inv.now)
+        running = age_hours(r, ctx.now)
         if running == float("inf") or running < params.max_running_hours:
             continue
         monthly = r.usd_per_hour * (HOURS_PER_MONTH - params.expected_use_hours_per_month)
         d = r.details
         yield Finding(
-            rule=META.id, account=inv.account, region=inv.region, kind=r.kind.value, name=r.name, arn=r.arn,
-            severity=Severity(severity_for(monthly)), monthly_savings_usd=monthly,
+            rule=META.id, account=ctx.account, region=ctx.region, kind=r.kind.value, name=r.name, arn=r.arn,
+            severity=severity_for(monthly), monthly_savings_usd=monthly,
             evidence={"running_hours": round(running, 1), "running_since": r.created.isoformat() if r.created else None,
                       "threshold_hours": params.max_running_hours, "app_type": d.get("app_type"),
                       "owner": d.get("user_profile") or d.get("space"), "instance_type": r.instance_type,
@@ -60,3 +61,6 @@ def evaluate(inv: Inventory, params: Params) -> Iterator[Finding]:
                      f"idle shutdown saves ${monthly:,.2f} a month"),
             action=META.action,
         )
+
+
+RULE = Rule(meta=META, params=Params, evaluate=evaluate, doc=__doc__)

@@ -18,11 +18,12 @@ from datetime import datetime
 from typing import Any
 
 from sagetrim.aws.metrics import MetricQuery
-from sagetrim.catalog import InstanceType, Usage
+from sagetrim.catalog import Catalog, InstanceType, Usage
 from sagetrim.inventory.model import Kind, Resource
 from sagetrim.rules import sizing
-from sagetrim.rules.inventory import Inventory, severity_for
+from sagetrim.rules.context import RuleContext, severity_for
 from sagetrim.rules.model import Action, Finding, RuleMeta, Severity
+from sagetrim.rules.rule import Rule
 
 META = RuleMeta(id="training-gpu-unused", title="GPU training instances whose GPU goes unused",
                 severity=Severity.HIGH, kind=Kind.TRAINING.value, action=Action.NOTIFY)
@@ -63,7 +64,7 @@ def _gpu_jobs(resources: list[Resource], now: datetime, days: int) -> Iterator[t
             yield r, t
 
 
-def queries(resources: list[Resource], params: Params, now: datetime) -> list[MetricQuery]:
+def queries(resources: list[Resource], params: Params, now: datetime, catalog: Catalog) -> list[MetricQuery]:
     """Hourly maxima of every host of every recent GPU training job."""
     out: list[MetricQuery] = []
     for r, _ in _gpu_jobs(resources, now, params.days):
@@ -71,11 +72,11 @@ def queries(resources: list[Resource], params: Params, now: datetime) -> list[Me
     return out
 
 
-def evaluate(inv: Inventory, params: Params) -> Iterator[Finding]:
-    for r, t in _gpu_jobs(inv.resources, inv.now, params.days):
+def evaluate(ctx: RuleContext, params: Params) -> Iterator[Finding]:
+    for r, t in _gpu_jobs(ctx.resources, ctx.now, params.days):
         d = r.details
         known = cannot_use_gpu(str(d.get("image") or ""), str(d.get("algorithm") or ""), d.get("gpu_settings"))
-        profile = sizing.job_profile(inv.metrics, META.id, r, t, params.peak_percentile)
+        profile = sizing.job_profile(ctx.metrics, META.id, r, t, params.peak_percentile)
         measured = profile.gpu_busy is not None and profile.hours >= params.min_hours_of_data
         peak_pct = (profile.gpu_busy or 0) / t.gpu_count * 100
         if measured and peak_pct >= params.gpu_idle_pct:
@@ -88,18 +89,18 @@ def evaluate(inv: Inventory, params: Params) -> Iterator[Finding]:
         if known:
             reasons.append(known)
         need = _need(profile, t, params)
-        resize = sizing.size_job(r, inv.metrics, inv.catalog, inv.region, Usage.TRAINING, params, META.id, inv.now,
+        resize = sizing.size_job(r, ctx.metrics, ctx.catalog, ctx.region, Usage.TRAINING, params, META.id, ctx.now,
                                  need=need)
         if resize is None or resize.choice.best is None:
             continue
         evidence = resize.evidence(params)
         evidence.update({"gpu_peak_pct_per_gpu": round(peak_pct, 1) if measured else None,
                          "image": d.get("image"), "algorithm": d.get("algorithm") or None,
-                         "gpu_settings": d.get("gpu_settings") or {}, "reasons": reasons})
+                         "gpu_settings": d.get("gpu_settings") or {}, "reasons": [*reasons]})
         best = resize.choice.best
         yield Finding(
-            rule=META.id, account=inv.account, region=inv.region, kind=r.kind.value, name=r.name, arn=r.arn,
-            severity=Severity(severity_for(resize.monthly_saving_usd)), monthly_savings_usd=resize.monthly_saving_usd,
+            rule=META.id, account=ctx.account, region=ctx.region, kind=r.kind.value, name=r.name, arn=r.arn,
+            severity=severity_for(resize.monthly_saving_usd), monthly_savings_usd=resize.monthly_saving_usd,
             evidence=evidence,
             message=(f"runs on {r.instance_count} x {t.name} ({t.gpu_count} GPU each) but {'; '.join(reasons)}; "
                      f"{best.label} costs ${best.usd_per_hour * resize.hours:,.2f} a run instead of "
@@ -116,3 +117,6 @@ def _need(profile: sizing.Profile, t: InstanceType, params: Params) -> sizing.Ne
                            memory_gib=(profile.memory_gib + (profile.gpu_memory_gib or 0)) / params.headroom,
                            gpu="unused")
     return sizing.Need(vcpus=float(t.vcpu * profile.count), memory_gib=t.memory_gib, gpu="unused")
+
+
+RULE = Rule(meta=META, params=Params, evaluate=evaluate, doc=__doc__, queries=queries, history_days=history_days)

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sagetrim.aws.metrics import MetricQuery
-from sagetrim.catalog import Usage
+from sagetrim.catalog import Catalog, Usage
 from sagetrim.inventory.model import Kind, Resource
 from sagetrim.rules import sizing
-from sagetrim.rules.inventory import Inventory, severity_for
+from sagetrim.rules.context import RuleContext, severity_for
 from sagetrim.rules.model import Action, Finding, RuleMeta, Severity
+from sagetrim.rules.rule import Rule
 
 META = RuleMeta(id="training-oversized", title="Training job on bigger instances than it used",
                 severity=Severity.MEDIUM, kind=Kind.TRAINING.value, action=Action.NOTIFY)
@@ -35,7 +36,7 @@ def history_days(params: Params) -> int:
     return params.days
 
 
-def queries(resources: list[Resource], params: Params, now: datetime) -> list[MetricQuery]:
+def queries(resources: list[Resource], params: Params, now: datetime, catalog: Catalog) -> list[MetricQuery]:
     """Hourly maxima of every host of every recent training job."""
     out: list[MetricQuery] = []
     for r in sizing.recent_jobs(resources, Kind.TRAINING, now, params.days):
@@ -43,22 +44,22 @@ def queries(resources: list[Resource], params: Params, now: datetime) -> list[Me
     return out
 
 
-def evaluate(inv: Inventory, params: Params) -> Iterator[Finding]:
-    for r in sizing.recent_jobs(inv.resources, Kind.TRAINING, inv.now, params.days):
-        resize = sizing.size_job(r, inv.metrics, inv.catalog, inv.region, Usage.TRAINING, params, META.id, inv.now)
+def evaluate(ctx: RuleContext, params: Params) -> Iterator[Finding]:
+    for r in sizing.recent_jobs(ctx.resources, Kind.TRAINING, ctx.now, params.days):
+        resize = sizing.size_job(r, ctx.metrics, ctx.catalog, ctx.region, Usage.TRAINING, params, META.id, ctx.now)
         if resize is None or resize.choice.need.gpu == "unused" or resize.choice.best is None:
             continue
-        yield job_finding(META, inv, r, resize, params)
+        yield job_finding(META, ctx, r, resize, params)
 
 
-def job_finding(meta: RuleMeta, inv: Inventory, r: Resource, resize: sizing.JobResize,
+def job_finding(meta: RuleMeta, ctx: RuleContext, r: Resource, resize: sizing.JobResize,
                 params: sizing.SizingParams) -> Finding:
     """The finding of a resized job (shared with processing-oversized)."""
     assert resize.choice.best is not None
     p = resize.profile
     return Finding(
-        rule=meta.id, account=inv.account, region=inv.region, kind=r.kind.value, name=r.name, arn=r.arn,
-        severity=Severity(severity_for(resize.monthly_saving_usd)), monthly_savings_usd=resize.monthly_saving_usd,
+        rule=meta.id, account=ctx.account, region=ctx.region, kind=r.kind.value, name=r.name, arn=r.arn,
+        severity=severity_for(resize.monthly_saving_usd), monthly_savings_usd=resize.monthly_saving_usd,
         evidence=resize.evidence(params),
         message=(f"its busiest host peaked at {p.cpu_busy or 0:.1f} of {resize.instance.vcpu} vCPUs and "
                  f"{p.memory_gib or 0:.1f} of {resize.instance.memory_gib:g} GiB"
@@ -71,3 +72,6 @@ def job_finding(meta: RuleMeta, inv: Inventory, r: Resource, resize: sizing.JobR
         action=meta.action,
         details={"candidates": [o.to_json() for o in resize.choice.considered[:8]]},
     )
+
+
+RULE = Rule(meta=META, params=Params, evaluate=evaluate, doc=__doc__, queries=queries, history_days=history_days)

@@ -17,8 +17,9 @@ from datetime import timedelta
 from sagetrim.catalog import Usage
 from sagetrim.inventory.model import Kind
 from sagetrim.rules import sizing
-from sagetrim.rules.inventory import Inventory, severity_for
+from sagetrim.rules.context import RuleContext, severity_for
 from sagetrim.rules.model import Action, Finding, RuleMeta, Severity
+from sagetrim.rules.rule import Rule
 
 META = RuleMeta(id="training-spot", title="On-demand training job that could have used managed spot",
                 severity=Severity.MEDIUM, kind=Kind.TRAINING.value, action=Action.NOTIFY)
@@ -46,9 +47,9 @@ def history_days(params: Params) -> int:
     return params.days
 
 
-def evaluate(inv: Inventory, params: Params) -> Iterator[Finding]:
-    since = inv.now - timedelta(days=params.days)
-    jobs = [r for r in inv.of_kind(Kind.TRAINING) if r.details.get("history") and r.status == "Completed"
+def evaluate(ctx: RuleContext, params: Params) -> Iterator[Finding]:
+    since = ctx.now - timedelta(days=params.days)
+    jobs = [r for r in ctx.of_kind(Kind.TRAINING) if r.details.get("history") and r.status == "Completed"
             and (r.created is None or r.created >= since)]
     spot_runs = [r for r in jobs if r.details.get("spot") and r.details.get("training_s")]
     observed = (sum(1 - float(r.details.get("billable_s") or 0) / float(r.details["training_s"]) for r in spot_runs)
@@ -58,11 +59,11 @@ def evaluate(inv: Inventory, params: Params) -> Iterator[Finding]:
         if d.get("spot") or d.get("keep_alive_s"):
             continue
         seconds = float(d.get("billable_s") or d.get("training_s") or 0)
-        t = sizing.shape(r.instance_type, inv.catalog)
+        t = sizing.shape(r.instance_type, ctx.catalog)
         if t is None or seconds < params.min_job_minutes * 60 or Usage.SPOT_TRAINING.value not in t.usages:
             continue
-        on_demand = sizing.hourly_price(inv.catalog, t.name, inv.region, Usage.TRAINING)
-        spot = sizing.hourly_price(inv.catalog, t.name, inv.region, Usage.SPOT_TRAINING)
+        on_demand = sizing.hourly_price(ctx.catalog, t.name, ctx.region, Usage.TRAINING)
+        spot = sizing.hourly_price(ctx.catalog, t.name, ctx.region, Usage.SPOT_TRAINING)
         if on_demand is None or spot is None:
             continue
         count = max(1, r.instance_count)
@@ -74,8 +75,8 @@ def evaluate(inv: Inventory, params: Params) -> Iterator[Finding]:
             continue
         discount = 1 - spot / on_demand
         yield Finding(
-            rule=META.id, account=inv.account, region=inv.region, kind=r.kind.value, name=r.name, arn=r.arn,
-            severity=Severity(severity_for(monthly)), monthly_savings_usd=monthly,
+            rule=META.id, account=ctx.account, region=ctx.region, kind=r.kind.value, name=r.name, arn=r.arn,
+            severity=severity_for(monthly), monthly_savings_usd=monthly,
             evidence={"instance_type": t.name, "instance_count": count, "billable_hours": round(hours, 2),
                       "usd_on_demand": round(on_demand * hours * count, 2),
                       "usd_on_spot": round(spot * hours * count, 2), "saving_usd": round(saving, 2),
@@ -92,3 +93,6 @@ def evaluate(inv: Inventory, params: Params) -> Iterator[Finding]:
                      f"the last {days} days' rate)"),
             action=META.action,
         )
+
+
+RULE = Rule(meta=META, params=Params, evaluate=evaluate, doc=__doc__, history_days=history_days)

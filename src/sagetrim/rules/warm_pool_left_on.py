@@ -18,8 +18,9 @@ from typing import Any
 from sagetrim.catalog import Usage
 from sagetrim.inventory.model import Kind, Resource
 from sagetrim.rules import sizing
-from sagetrim.rules.inventory import Inventory, severity_for
+from sagetrim.rules.context import RuleContext, severity_for
 from sagetrim.rules.model import Action, Finding, RuleMeta, Severity
+from sagetrim.rules.rule import Rule
 
 META = RuleMeta(id="warm-pool-left-on", title="Training warm pool that nothing reuses", severity=Severity.LOW,
                 kind=Kind.TRAINING.value, action=Action.NOTIFY)
@@ -63,9 +64,9 @@ def reuses(jobs: list[Resource]) -> list[str]:
     return sorted(found)
 
 
-def evaluate(inv: Inventory, params: Params) -> Iterator[Finding]:
-    since = inv.now - timedelta(days=params.days)
-    jobs = [r for r in inv.of_kind(Kind.TRAINING)
+def evaluate(ctx: RuleContext, params: Params) -> Iterator[Finding]:
+    since = ctx.now - timedelta(days=params.days)
+    jobs = [r for r in ctx.of_kind(Kind.TRAINING)
             if r.status == "InProgress" or _pool(r).get("status") == "Available"
             or (r.details.get("history") and (r.created is None or r.created >= since))]
     for r in jobs:
@@ -75,7 +76,7 @@ def evaluate(inv: Inventory, params: Params) -> Iterator[Finding]:
         reused = reuses(same)
         if reused:
             continue
-        price = sizing.hourly_price(inv.catalog, str(r.instance_type), inv.region, Usage.TRAINING)
+        price = sizing.hourly_price(ctx.catalog, str(r.instance_type), ctx.region, Usage.TRAINING)
         if price is None:
             continue
         pools = [j for j in same if j.details.get("keep_alive_s") and j.details.get("history")]
@@ -89,8 +90,8 @@ def evaluate(inv: Inventory, params: Params) -> Iterator[Finding]:
         ended = sizing.parse_time(r.details.get("ended"))
         expires = ended + timedelta(seconds=keep) if ended else None
         yield Finding(
-            rule=META.id, account=inv.account, region=inv.region, kind=r.kind.value, name=r.name, arn=r.arn,
-            severity=Severity(severity_for(monthly)), monthly_savings_usd=monthly,
+            rule=META.id, account=ctx.account, region=ctx.region, kind=r.kind.value, name=r.name, arn=r.arn,
+            severity=severity_for(monthly), monthly_savings_usd=monthly,
             evidence={"instance_type": r.instance_type, "instance_count": count, "keep_alive_s": int(keep),
                       "retained_s": _pool(r).get("retained_s"), "expires": expires.isoformat() if expires else None,
                       "usd_per_hour": round(r.usd_per_hour or price * count, 4),
@@ -104,3 +105,5 @@ def evaluate(inv: Inventory, params: Params) -> Iterator[Finding]:
             action=META.action,
         )
 
+
+RULE = Rule(meta=META, params=Params, evaluate=evaluate, doc=__doc__, history_days=history_days)
