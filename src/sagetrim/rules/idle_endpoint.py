@@ -101,7 +101,8 @@ def evaluate(ctx: RuleContext, params: Params) -> Iterator[Finding]:
 def recheck(finding: Finding, cloudwatch: object, params: Params, now: datetime) -> str | None:
     """Read the endpoint's invocations again right before acting; a reason not to act, or None.
 
-    Looks from the start of the finding's window to now, so traffic that arrived after the scan counts.
+    Looks from the start of the finding's window to now, so traffic that arrived after the scan counts;
+    an asynchronous endpoint with requests waiting in its queue is not idle either.
     """
     from sagetrim.aws.metrics import fetch_metrics
 
@@ -111,13 +112,19 @@ def recheck(finding: Finding, cloudwatch: object, params: Params, now: datetime)
     asynchronous = bool(finding.evidence.get("asynchronous"))
     queries = []
     if asynchronous:
-        queries.append(MetricQuery("processed", NAMESPACE, "InvocationsProcessed", (("EndpointName", finding.name),),
-                                   "Sum", period, start, end))
+        dims = (("EndpointName", finding.name),)
+        queries.append(MetricQuery("processed", NAMESPACE, "InvocationsProcessed", dims, "Sum", period, start, end))
+        queries.append(MetricQuery("backlog", NAMESPACE, "ApproximateBacklogSize", dims, "Maximum", period, start,
+                                   end))
     else:
         for variant in _variants(finding):
             variant_dims = (("EndpointName", finding.name), ("VariantName", variant))
             queries.append(MetricQuery(variant, NAMESPACE, "Invocations", variant_dims, "Sum", period, start, end))
-    total = sum(s.total for s in fetch_metrics(cloudwatch, queries).values())
+    series = fetch_metrics(cloudwatch, queries)
+    backlog = series.pop("backlog").peak if asynchronous else None
+    if backlog:
+        return f"{backlog:g} requests queued in the last {params.hours} h (rechecked just now)"
+    total = sum(s.total for s in series.values())
     if total:
         return f"received {total:g} invocations in the last {params.hours} h (rechecked just now)"
     return None
