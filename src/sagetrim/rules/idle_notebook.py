@@ -22,7 +22,7 @@ META = RuleMeta(id="idle-notebook", title="Notebook instance running for days", 
 
 @dataclass(frozen=True)
 class Params:
-    """max_running_hours: running longer than this without a stop counts as left on;
+    """max_running_hours: running this long or longer without a stop counts as left on;
     expected_use_hours_per_month: the hours a notebook is really used."""
 
     max_running_hours: float = 72.0
