@@ -111,3 +111,18 @@ def test_bad_since_is_a_usage_error(fleet):
     _, env, _ = fleet
     result = run_cli("journal", "--since", "last tuesday", env=env)
     assert result.code == 2 and "--since" in result.err
+
+
+def test_a_damaged_journal_is_read_around_its_broken_lines(fleet, tmp_path):
+    _, env, _ = fleet
+    (tmp_path / "journal.jsonl").write_bytes(
+        b'{"time": "2025-06-01T12:00:00+00:00", "action": "tag", "outcome": "done", "name": "a", "region": "r"}\n'
+        b'{"time": "2025-06-01T12:01:00+00:00", "action": "ta\n'
+        b'\xff\xfe\n'
+        b'{"time": "soon", "outcome": "done"}\n')
+    result = run_cli("journal", "--format", "json", env={**env, "SAGETRIM_STATE_DIR": str(tmp_path)})
+    assert result.code == 0, result.err
+    doc = json.loads(result.out)
+    assert [e["name"] for e in doc["entries"]] == ["a"]
+    assert [u["where"] for u in doc["unreadable"]] == ["line 2", "line 3", "line 4"]
+    assert "skipped 3 unreadable journal record(s)" in result.err and "line 2, line 3, line 4" in result.err

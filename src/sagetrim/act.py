@@ -8,9 +8,10 @@ from typing import Any
 
 import boto3
 
-from sagetrim.actions.executor import ActReport, carry_out
+from sagetrim.actions.executor import ActReport, Outcome, carry_out
 from sagetrim.actions.journal import Journal
 from sagetrim.actions.notify import NotifySettings
+from sagetrim.actions.reconcile import Settled, reconcile
 from sagetrim.actions.state import StateStore, open_store
 from sagetrim.aws.session import client
 from sagetrim.catalog import Catalog
@@ -72,11 +73,30 @@ def run_act(session: boto3.Session, regions: list[str], role_arns: list[str], ca
             return session
         return scan.sessions[account]
 
+    journal = Journal(store)
+    settled: list[Settled] = []
+    if apply:
+        def own_session(account: str, region: str) -> boto3.Session:
+            # Only a session of the intent's own account can tell whether its resource is gone.
+            if account not in scan.sessions:
+                raise RuntimeError(f"account {account} is not among the accounts of this run")
+            return scan.sessions[account]
+
+        settled = reconcile(journal, own_session, datetime.now(UTC))
     outcomes = carry_out(
         findings,
         session_for=session_for,
-        store=store, journal=Journal(store), apply=apply, recheck=_rechecker(scan, settings),
+        store=store, journal=journal, apply=apply, recheck=_rechecker(scan, settings),
         notify=NotifySettings(settings.notify.sns_topic_arn, settings.notify.webhook_url),
         max_actions=settings.actions.max_per_run,
     )
-    return ActRun(scan=scan, report=ActReport(dry_run=not apply, outcomes=outcomes), store=store.location())
+    return ActRun(scan=scan, report=ActReport(dry_run=not apply, outcomes=outcomes,
+                                              settled=[_settled_outcome(s) for s in settled]),
+                  store=store.location())
+
+
+def _settled_outcome(settled: Settled) -> Outcome:
+    i = settled.intent
+    return Outcome(finding_id=i.finding_id, rule=i.rule, action=i.action, account=i.account, region=i.region,
+                   kind=i.kind, name=i.name, arn=i.arn, status=settled.outcome, reason=settled.reason,
+                   monthly_savings_usd=i.monthly_savings_usd, backup=i.backup)

@@ -332,7 +332,7 @@ def journal(
     from sagetrim.actions.state import open_store
     from sagetrim.aws.session import make_session
     from sagetrim.config import load_settings
-    from sagetrim.report.act import JOURNAL_COLUMNS, journal_table
+    from sagetrim.report.act import JOURNAL_COLUMNS, journal_table, unreadable_text
 
     settings = load_settings(config)
     store = open_store(settings.state, make_session(profile) if settings.state and settings.state.startswith("s3://")
@@ -341,6 +341,9 @@ def journal(
     rows = [e.to_json() for e in report.entries]
     emit(fmt, console, doc=report.to_json(), rows=rows, columns=JOURNAL_COLUMNS,
          table=lambda: journal_table(rows, report.monthly_savings_usd), output=output)
+    if report.unreadable:
+        err_console.print(f"[yellow]warning:[/] {unreadable_text(report.location, report.unreadable)}",
+                          highlight=False, markup=True)
 
 
 def _parse_since(value: str | None) -> datetime | None:

@@ -11,21 +11,31 @@ from typing import Any
 import boto3
 import pytest
 
-from sagetrim.actions.executor import ACTIONS, NOTIFY, ActReport, Outcome, carry_out, required_permissions
+from sagetrim.actions.executor import (
+    ACTIONS,
+    NOTIFY,
+    ActReport,
+    Outcome,
+    RunInterrupted,
+    carry_out,
+    required_permissions,
+)
 from sagetrim.actions.journal import Journal
 from sagetrim.actions.notify import NotifySettings
+from sagetrim.actions.reconcile import reconcile
 from sagetrim.actions.restore import latest_backup
-from sagetrim.actions.state import LocalStore, StoreError
+from sagetrim.actions.state import LocalStore, StateStore, StoreError
 from sagetrim.errors import GuardrailError
 from sagetrim.rules.model import Action, Finding
 from sagetrim.sim import SimServer
+from sagetrim.sim.faults import FaultyStore
 from tests.actions.helpers import REGION, endpoint_exists, finding, make_endpoint, make_notebook
 
 NOW = datetime(2025, 5, 2, 3, 4, 5, tzinfo=UTC)
 WRITES = ("Delete", "Stop", "Add", "Create", "Put", "Register", "Deregister", "Publish", "Update")
 
 
-def act(aws: SimServer, store: LocalStore, journal: Journal, findings: list[Finding], **kwargs: Any) -> list[Outcome]:
+def act(aws: SimServer, store: StateStore, journal: Journal, findings: list[Finding], **kwargs: Any) -> list[Outcome]:
     kwargs.setdefault("apply", True)
     return carry_out(findings, session_for=lambda account, region: aws.session(region), store=store,
                      journal=journal, now=NOW, **kwargs)
@@ -87,10 +97,12 @@ def test_given_findings_when_applied_then_each_action_is_done_and_journaled(
     fraud = tags_of(aws, fleet[2].arn)
     assert (fraud["sagetrim:finding"], fraud["sagetrim:savings-usd"]) == ("endpoint-should-autoscale", "42.50")
     entries = journal.entries()
-    assert {(e.name, e.action, e.outcome, e.dry_run) for e in entries} == {
-        ("churn", "delete-endpoint", "done", False), ("ds-alice", "stop-notebook", "done", False),
-        ("fraud", "tag", "done", False)}
-    assert next(e for e in entries if e.name == "churn").backup == outcomes[0].backup
+    assert [(e.name, e.action, e.outcome, e.dry_run) for e in entries] == [
+        ("churn", "delete-endpoint", "started", False), ("churn", "delete-endpoint", "done", False),
+        ("ds-alice", "stop-notebook", "started", False), ("ds-alice", "stop-notebook", "done", False),
+        ("fraud", "tag", "started", False), ("fraud", "tag", "done", False)], "an intent before each change"
+    assert len({e.action_id for e in entries}) == 3, "an intent and its outcome share one action id"
+    assert [e.backup for e in entries if e.name == "churn"] == [outcomes[0].backup] * 2
     assert ActReport(dry_run=False, outcomes=outcomes).monthly_savings_usd == 920.0
     assert json.dumps([o.to_json() for o in outcomes])
 
@@ -286,7 +298,7 @@ def test_given_one_region_unreachable_when_applied_then_it_fails_and_the_others_
 
     assert outcomes[0].status == "failed" and "could not assume role" in outcomes[0].reason
     assert [o.status for o in outcomes[1:]] == ["done", "done"]
-    assert len(journal.entries()) == 3
+    assert len([e for e in journal.entries() if e.outcome != "started"]) == 3
 
 
 def test_given_two_findings_for_one_action_on_one_resource_when_applied_then_done_once(
@@ -365,3 +377,55 @@ def test_given_the_actions_when_listed_then_each_declares_its_permissions() -> N
     assert {"sns:Publish", "sagemaker:CreateEndpoint", "iam:PassRole", "s3:PutObject"} <= set(everything)
     assert required_permissions([Action.TAG], restore=False, s3_store=False) == sorted(
         ACTIONS[Action.TAG].permissions)
+
+
+def test_given_a_journal_that_fails_on_its_third_record_when_applied_then_the_run_stops_and_says_what_was_done(
+    aws: SimServer, store: LocalStore, fleet: list[Finding]
+) -> None:
+    faulty = FaultyStore(store)
+    faulty.fail("append_record", skip=2)  # the intent of the second change
+
+    with pytest.raises(RunInterrupted) as stopped:
+        act(aws, faulty, Journal(faulty), fleet)
+
+    message = str(stopped.value)
+    assert "No space left on device" in message
+    assert "stopped before stop-notebook notebook-instance ds-alice, which was not changed" in message
+    assert "Already done in this run (and journaled): deleted endpoint churn" in message
+    assert "1 other action(s) were not started" in message
+    assert [(o.name, o.status) for o in stopped.value.outcomes] == [("churn", "done")]
+    assert not endpoint_exists(aws, "churn") and notebook_status(aws, "ds-alice") == "InService"
+    assert aws_writes(aws) == ["sagemaker:DeleteEndpoint", "application-autoscaling:DeregisterScalableTarget"]
+    assert [(e.name, e.outcome) for e in Journal(store).entries()] == [("churn", "started"), ("churn", "done")]
+
+
+def test_given_a_journal_that_cannot_be_written_when_applied_then_nothing_changes(
+    aws: SimServer, store: LocalStore, fleet: list[Finding]
+) -> None:
+    faulty = FaultyStore(store)
+    faulty.fail("append_record", times=None)
+
+    with pytest.raises(RunInterrupted, match="Nothing had been changed before in this run"):
+        act(aws, faulty, Journal(faulty), fleet)
+
+    assert aws_writes(aws) == [] and endpoint_exists(aws, "churn")
+
+
+def test_given_a_journal_that_fails_after_a_delete_when_applied_then_the_error_says_so_and_the_next_run_records_it(
+    aws: SimServer, store: LocalStore, fleet: list[Finding]
+) -> None:
+    faulty = FaultyStore(store)
+    faulty.fail("append_record", skip=1)  # the outcome of the delete
+
+    with pytest.raises(RunInterrupted, match=r"delete-endpoint endpoint churn was carried out .* the next "
+                                             r"`sagetrim act --apply` checks AWS and records it"):
+        act(aws, faulty, Journal(faulty), fleet[:1])
+    assert not endpoint_exists(aws, "churn")
+
+    settled = reconcile(Journal(store), lambda account, region: aws.session(region), NOW)
+
+    assert [(s.intent.name, s.outcome, s.recorded) for s in settled] == [("churn", "done", True)]
+    entries = Journal(store).entries()
+    assert [(e.outcome, e.extra.get("reconciled")) for e in entries] == [("started", None), ("done", True)]
+    assert entries[0].action_id == entries[1].action_id and entries[1].backup == entries[0].backup
+    assert reconcile(Journal(store), lambda account, region: aws.session(region), NOW) == [], "recorded once"

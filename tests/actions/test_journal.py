@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -82,3 +84,50 @@ def test_given_an_s3_journal_when_runs_append_then_one_object_per_record_by_day(
 def test_given_no_journal_yet_when_read_then_it_is_empty(store: LocalStore) -> None:
     assert Journal(store).entries() == []
     assert read_journal(store).to_json()["counts"] == {}
+
+
+def test_given_malformed_records_when_read_then_each_is_skipped_with_its_line_and_the_rest_shown(
+    store: LocalStore, journal: Journal
+) -> None:
+    journal.record(entry(1, "a"))
+    good = json.dumps(entry(2, "b").to_json())
+    bad = {
+        "not an object": "[1, 2]",
+        "bad time": good.replace(T0.date().isoformat(), "yesterday"),
+        "bad amount": good.replace('"monthly_savings_usd": 100.0', '"monthly_savings_usd": "lots"'),
+        "bad outcome": good.replace('"outcome": "done"', '"outcome": "maybe"'),
+    }
+    with (store.root / "journal.jsonl").open("ab") as fh:
+        fh.write(b"\xc3\x28 broken utf-8\n" + "\n".join(bad.values()).encode() + b"\n")
+    journal.record(entry(3, "c"))
+
+    report = read_journal(store)
+
+    assert [e.name for e in report.entries] == ["a", "c"]
+    assert [u.where for u in report.unreadable] == ["line 2", "line 3", "line 4", "line 5", "line 6"]
+    assert [u.why.split(" ")[0] for u in report.unreadable] == ["not", "not", "time", "monthly_savings_usd", "outcome"]
+    assert report.to_json()["unreadable"][0] == {"where": "line 2", "why": "not UTF-8 text"}
+
+
+def test_given_a_record_with_fields_of_a_newer_version_when_read_and_written_then_they_are_kept(
+    journal: Journal
+) -> None:
+    doc = {**entry(1, "a").to_json(), "backup_digest": "sha256:abc", "action_id": "x1"}
+
+    again = JournalEntry.from_json(doc)
+
+    assert again.action_id == "x1" and again.extra == {"backup_digest": "sha256:abc"}
+    assert again.to_json() == doc
+
+
+def test_given_an_intent_and_its_outcome_when_shown_then_only_the_outcome_and_open_intents_remain(
+    store: LocalStore, journal: Journal
+) -> None:
+    journal.record(replace(entry(1, "a", outcome="started"), action_id="1"))
+    journal.record(replace(entry(2, "a"), action_id="1"))
+    journal.record(replace(entry(3, "b", outcome="started"), action_id="2"))
+
+    report = read_journal(store)
+
+    assert [(e.name, e.outcome) for e in report.entries] == [("a", "done"), ("b", "started")]
+    assert [e.action_id for e in journal.read().open_intents()] == ["2"]

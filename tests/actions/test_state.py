@@ -132,3 +132,90 @@ def test_given_a_missing_bucket_when_an_s3_store_writes_then_store_error_names_t
     store = open_store("s3://no-such-bucket-here/x", aws.session())
     with pytest.raises(StoreError, match=r"s3://no-such-bucket-here/x/k.json.*NoSuchBucket"):
         store.put_json("k.json", {})
+
+
+_FULL_DISK = """
+import resource, signal, sys
+from datetime import datetime, timezone
+from pathlib import Path
+from sagetrim.actions.state import LocalStore, StoreError
+
+root = Path(sys.argv[1])
+size = (root / "journal.jsonl").stat().st_size
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # past the limit a write is short, then fails with EFBIG
+resource.setrlimit(resource.RLIMIT_FSIZE, (size + 40, size + 40))
+try:
+    LocalStore(root).append_record("journal", {"reason": "x" * 200}, datetime.now(timezone.utc))
+except StoreError as exc:
+    print(exc)
+    sys.exit(3)
+"""
+
+
+def test_given_a_disk_that_fills_mid_record_when_appending_then_error_and_no_half_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    store = LocalStore(tmp_path)
+    store.append_record("journal", {"n": 1}, WHEN)
+    before = (tmp_path / "journal.jsonl").read_bytes()
+
+    ran = subprocess.run([sys.executable, "-c", _FULL_DISK, str(tmp_path)], capture_output=True, text=True,
+                         check=False)
+
+    assert ran.returncode == 3, ran.stderr
+    assert "could not append" in ran.stdout and "nothing of the record was kept" in ran.stdout
+    assert (tmp_path / "journal.jsonl").read_bytes() == before, "the 40 bytes written were cut back"
+    store.append_record("journal", {"n": 2}, WHEN)
+    assert [r["n"] for r in store.read_records("journal")] == [1, 2]
+
+
+def test_given_a_line_left_without_its_end_when_appending_then_the_record_starts_a_new_line(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    store.append_record("journal", {"n": 1}, WHEN)
+    with (tmp_path / "journal.jsonl").open("ab") as fh:
+        fh.write(b'{"n": 2, "reas')  # a crash mid-write, by an older version or another tool
+
+    store.append_record("journal", {"n": 3}, WHEN)
+
+    read = store.read_stream("journal")
+    assert [r.doc["n"] for r in read.records] == [1, 3]
+    assert [u.where for u in read.unreadable] == ["line 2"]
+
+
+def test_given_damaged_lines_when_a_stream_is_read_then_they_are_skipped_and_listed(tmp_path: Path) -> None:
+    (tmp_path / "journal.jsonl").write_bytes(b'{"n": 1}\n\xff\xfe not text\n{"n": 2}\nnot json\n\n[1, 2]\n')
+
+    read = LocalStore(tmp_path).read_stream("journal")
+
+    assert [(r.where, r.doc) for r in read.records] == [("line 1", {"n": 1}), ("line 3", {"n": 2}),
+                                                        ("line 6", [1, 2])]
+    assert [(u.where, u.why.split(" (")[0]) for u in read.unreadable] == [("line 2", "not UTF-8 text"),
+                                                                          ("line 4", "not valid JSON")]
+    assert LocalStore(tmp_path).read_records("journal") == [{"n": 1}, {"n": 2}], "only objects are records"
+
+
+def test_given_a_damaged_s3_record_when_the_stream_is_read_then_it_is_skipped_and_named(aws: SimServer) -> None:
+    s3 = aws.client("s3")
+    s3.create_bucket(Bucket="sagetrim-state")
+    store = open_store("s3://sagetrim-state/prod", aws.session())
+    store.append_record("journal", {"n": 1}, WHEN)
+    s3.put_object(Bucket="sagetrim-state", Key="prod/journal/2025/03/14/093000.000000Z-bad.json", Body=b"{half")
+
+    read = store.read_stream("journal")
+
+    assert [r.doc for r in read.records] == [{"n": 1}]
+    assert [u.where for u in read.unreadable] == ["s3://sagetrim-state/prod/journal/2025/03/14/093000.000000Z-bad.json"]
+
+
+def test_given_an_s3_record_whose_answer_is_lost_when_retried_then_it_is_stored_once(aws: SimServer) -> None:
+    s3 = aws.client("s3")
+    s3.create_bucket(Bucket="sagetrim-state")
+    store = open_store("s3://sagetrim-state/prod", aws.session())
+    # The first PutObject lands but its answer is a 500; botocore sends it again under the same key.
+    lost = aws.faults.add("InternalError", status=500, service="s3", times=1, applied=True)
+
+    store.append_record("journal", {"n": 1}, WHEN)
+
+    assert lost.fired == 1
+    assert store.read_records("journal") == [{"n": 1}], "If-None-Match: the retry neither overwrote nor doubled it"

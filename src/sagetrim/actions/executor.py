@@ -6,6 +6,11 @@ store before the first change (under ``runs/YYYY/MM/DD/``), each resource is rea
 before it is changed (state, opt-out tag, the caller's re-check), an endpoint is deleted only after a
 backup that was written and read back, notifications go out last, and every outcome lands in the journal.
 A failure in one action, account or region is recorded and the rest go on.
+
+Right before each change (stop, delete, tag) an intent record is appended to the journal, and the outcome
+after it. A journal that cannot be written stops the run at once (before the change when the intent failed)
+with a :class:`RunInterrupted` that says what was already done; an intent left without its outcome is
+settled by the next applied run (:func:`sagetrim.actions.reconcile.reconcile`).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import uuid
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -33,7 +38,7 @@ from sagetrim.actions.common import EXCLUDE_TAG, error_text, is_excluded, is_not
 from sagetrim.actions.journal import SAVING_ACTIONS, Journal, JournalEntry, OutcomeStatus
 from sagetrim.actions.notify import NotifySettings, post_webhook, publish_sns
 from sagetrim.actions.restore import RESTORE_PERMISSIONS
-from sagetrim.actions.state import S3_STORE_PERMISSIONS, StateStore
+from sagetrim.actions.state import S3_STORE_PERMISSIONS, StateStore, StoreError
 from sagetrim.aws.session import client
 from sagetrim.errors import ActionError, GuardrailError, UsageError
 from sagetrim.rules.model import Action, Finding
@@ -46,6 +51,7 @@ __all__ = [
     "Outcome",
     "Recheck",
     "ResourceAction",
+    "RunInterrupted",
     "SessionFor",
     "StopNotebook",
     "TagResource",
@@ -59,6 +65,18 @@ Recheck = Callable[[Finding], str | None]  # a reason not to act after all, or N
 FINDING_TAG = "sagetrim:finding"
 SAVINGS_TAG = "sagetrim:savings-usd"
 _OPTED_OUT = f"opted out with the tag {EXCLUDE_TAG[0]} = {EXCLUDE_TAG[1]}"
+
+
+class RunInterrupted(ActionError):
+    """The journal could not be written, so the run stopped; the message says what was already done.
+
+    Attributes:
+        outcomes: what happened to each action carried out before the stop (in the order they ran).
+    """
+
+    def __init__(self, message: str, outcomes: list[Outcome]) -> None:
+        super().__init__(message)
+        self.outcomes = outcomes
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +108,7 @@ class ActReport:
 
     dry_run: bool
     outcomes: list[Outcome]
+    settled: list[Outcome] = field(default_factory=list)  # actions of interrupted runs, as found in AWS
 
     @property
     def counts(self) -> dict[str, int]:
@@ -114,6 +133,7 @@ class ActReport:
             "monthly_savings_usd": round(self.monthly_savings_usd, 2),
             "planned_savings_usd": round(self.planned_savings_usd, 2),
             "outcomes": [o.to_json() for o in self.outcomes],
+            "settled": [o.to_json() for o in self.settled],
         }
 
 
@@ -145,6 +165,7 @@ class _Run:
     store: StateStore
     recheck: Recheck | None
     clock: Callable[[], datetime]
+    intend: Callable[[Finding, str | None], None]  # journals the intent; call right before the change
 
     def recheck_reason(self, finding: Finding) -> str | None:
         if self.recheck is None:
@@ -209,6 +230,7 @@ class StopNotebook(ResourceAction):
             return _Result("skipped", reason)
         if is_excluded(list_tags(sm, notebook["NotebookInstanceArn"])):
             return _Result("skipped", _OPTED_OUT)
+        run.intend(finding, None)
         try:
             sm.stop_notebook_instance(NotebookInstanceName=finding.name)
         except ClientError as exc:
@@ -250,6 +272,7 @@ class DeleteEndpoint(ResourceAction):
             return _Result("skipped", reason, key)
         if is_excluded(list_tags(sm, doc["endpoint"]["EndpointArn"])):
             return _Result("skipped", _OPTED_OUT, key)
+        run.intend(finding, key)
         try:
             sm.delete_endpoint(EndpointName=finding.name)
         except ClientError as exc:
@@ -308,6 +331,7 @@ class TagResource(ResourceAction):
         current = {t["Key"]: t["Value"] for t in tags}
         if all(current.get(k) == v for k, v in wanted.items()):
             return _Result("skipped", "already tagged")
+        run.intend(finding, None)
         sm.add_tags(ResourceArn=finding.arn, Tags=[{"Key": k, "Value": v} for k, v in wanted.items()])
         return _Result("done", "tagged " + ", ".join(f"{k} = {v}" for k, v in wanted.items()))
 
@@ -464,14 +488,51 @@ def carry_out(findings: Iterable[Finding], *, session_for: SessionFor, store: St
     pending = [i for i in range(len(findings)) if i not in results]
     _guard([findings[i] for i in pending], max_actions)
 
-    def record(i: int, result: _Result) -> None:
-        results[i] = result
+    action_ids: dict[int, str] = {}  # findings whose change was journaled as intended
+    ran: list[int] = []  # findings carried out (or being carried out), in order
+
+    def entry(i: int, result: _Result) -> JournalEntry:
         f = findings[i]
-        journal.record(JournalEntry(
+        return JournalEntry(
             time=clock(), action=f.action.value, rule=f.rule, finding_id=f.id, account=f.account, region=f.region,
             kind=f.kind, name=f.name, arn=f.arn, outcome=result.status, reason=result.reason,
             monthly_savings_usd=f.monthly_savings_usd, backup=result.backup, dry_run=not apply,
-        ))
+            action_id=action_ids.get(i, ""),
+        )
+
+    def stopped(exc: StoreError, i: int, changed: bool) -> RunInterrupted:
+        f = findings[i]
+        before = [_outcome(findings[j], results[j]) for j in ran if j in results]
+        what = f"{f.action.value} {f.kind} {f.name}"
+        if changed:
+            now_state = (f"{what} was carried out ({results[i].reason}) but its outcome could not be journaled; "
+                         "the next `sagetrim act --apply` checks AWS and records it")
+        else:
+            now_state = f"stopped before {what}, which was not changed"
+        left = len([j for j in pending if j not in results and j != i])
+        return RunInterrupted(
+            f"the journal could not be written ({exc}); {now_state}. {_done_text(before)}"
+            + (f" {left} other action(s) were not started." if left else ""),
+            before + ([_outcome(f, results[i])] if changed else []))
+
+    def record(i: int, result: _Result) -> None:
+        results[i] = result
+        try:
+            journal.record(entry(i, result))
+        except StoreError as exc:
+            if not apply or i not in ran:
+                raise
+            raise stopped(exc, i, changed=i in action_ids) from exc
+
+    def intend(f: Finding, backup: str | None) -> None:
+        i = ran[-1]
+        spec = ACTIONS[f.action]
+        action_ids[i] = uuid.uuid4().hex
+        try:
+            journal.record(entry(i, _Result("started", spec.describe(f).removeprefix("would "), backup)))
+        except StoreError as exc:
+            del action_ids[i]
+            raise _JournalFailed(exc) from exc
 
     for i in list(results):
         record(i, results[i])
@@ -484,7 +545,7 @@ def carry_out(findings: Iterable[Finding], *, session_for: SessionFor, store: St
         return [_outcome(f, results[i]) for i, f in enumerate(findings)]
 
     _write_plan(store, [findings[i] for i in pending], clock(), max_actions)
-    run = _Run(store=store, recheck=recheck, clock=clock)
+    run = _Run(store=store, recheck=recheck, clock=clock, intend=intend)
     resource_work = [i for i in pending if findings[i].action in ACTIONS]
     # Destructive actions first, grouped by account and region; notifications go out last.
     resource_work.sort(key=lambda i: (not ACTIONS[findings[i].action].destructive, findings[i].account,
@@ -492,6 +553,7 @@ def carry_out(findings: Iterable[Finding], *, session_for: SessionFor, store: St
     clients: dict[tuple[str, str], _Clients | Exception] = {}
     for i in resource_work:
         f = findings[i]
+        ran.append(i)
         where = (f.account, f.region)
         if where not in clients:
             try:
@@ -504,13 +566,35 @@ def carry_out(findings: Iterable[Finding], *, session_for: SessionFor, store: St
             continue
         try:
             result = ACTIONS[f.action].apply(f, reached, run)
+        except _JournalFailed as exc:
+            raise stopped(exc.cause, i, changed=False) from exc.cause
         except Exception as exc:
             result = _Result("failed", error_text(exc))
         record(i, result)
 
     notify_work = [i for i in pending if findings[i].action is Action.NOTIFY]
     if notify_work:
+        ran.extend(notify_work)
         result = NOTIFY.send([findings[i] for i in notify_work], notify, session_for)
         for i in notify_work:
             record(i, result)
     return [_outcome(f, results[i]) for i, f in enumerate(findings)]
+
+
+class _JournalFailed(Exception):
+    """The intent of a change could not be journaled (so the change is not made)."""
+
+    def __init__(self, cause: StoreError) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+_VERBS = {"delete-endpoint": "deleted", "stop-notebook": "stopped", "tag": "tagged", "notify": "notified about"}
+
+
+def _done_text(outcomes: list[Outcome]) -> str:
+    """What a run had changed, for an error message."""
+    done = [f"{_VERBS.get(o.action, o.action)} {o.kind} {o.name}" for o in outcomes if o.status == "done"]
+    if not done:
+        return "Nothing had been changed before in this run."
+    return f"Already done in this run (and journaled): {', '.join(done)}."

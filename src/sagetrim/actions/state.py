@@ -8,6 +8,7 @@ Lambda deployment and for teams). Keys are ``/``-separated relative paths such a
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
@@ -15,6 +16,7 @@ import tempfile
 import uuid
 from abc import ABC, abstractmethod
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,6 +36,9 @@ __all__ = [
     "S3Store",
     "StateStore",
     "StoreError",
+    "StoredRecord",
+    "StreamRead",
+    "Unreadable",
     "default_state_dir",
     "open_store",
 ]
@@ -51,6 +56,30 @@ S3_STORE_PERMISSIONS = ("s3:GetObject", "s3:PutObject", "s3:ListBucket")
 
 class StoreError(ActionError):
     """The state store could not be read or written."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRecord:
+    """One record of a stream as stored, with where it is (``line 7`` or an S3 key)."""
+
+    where: str
+    doc: Any  # the decoded JSON value: an object for every record sagetrim wrote
+
+
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """A part of a stream that could not be read back as a record, and why."""
+
+    where: str
+    why: str
+
+
+@dataclass
+class StreamRead:
+    """What reading a stream gave: the records in stored order, and what was skipped as unreadable."""
+
+    records: list[StoredRecord] = field(default_factory=list)
+    unreadable: list[Unreadable] = field(default_factory=list)
 
 
 def _check_key(key: str) -> str:
@@ -104,12 +133,21 @@ class StateStore(ABC):
         """
 
     @abstractmethod
-    def read_records(self, stream: str, since: datetime | None = None) -> list[dict[str, Any]]:
-        """The records of a stream (at least those written since ``since``; callers filter exactly).
+    def read_stream(self, stream: str, since: datetime | None = None) -> StreamRead:
+        """The records of a stream (at least those written since ``since``; callers filter exactly), and
+        the parts that could not be decoded (skipped, never fatal).
 
         Raises:
-            StoreError: the stream could not be read.
+            StoreError: the stream could not be read at all.
         """
+
+    def read_records(self, stream: str, since: datetime | None = None) -> list[dict[str, Any]]:
+        """The readable records of a stream that are JSON objects (see :meth:`read_stream`).
+
+        Raises:
+            StoreError: the stream could not be read at all.
+        """
+        return [r.doc for r in self.read_stream(stream, since).records if isinstance(r.doc, dict)]
 
     @abstractmethod
     def location(self, key: str = "") -> str:
@@ -204,37 +242,52 @@ class LocalStore(StateStore):
         return self._path(f"{stream}.jsonl")
 
     def append_record(self, stream: str, record: dict[str, Any], when: datetime) -> None:
+        """Append one line under an exclusive lock, checked: every byte is written and synced, or the file is
+        cut back to its length before, so a full disk or a short write never leaves half a line. A line a
+        crash left without its newline gets one first, so a new record never glues onto it."""
         path = self._stream_path(stream)
         line = (json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n").encode()
         try:
             self._mkdir(path.parent)
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            try:
-                if fcntl is not None:
-                    fcntl.flock(fd, fcntl.LOCK_EX)
-                os.write(fd, line)
-                os.fsync(fd)
-            finally:
-                os.close(fd)  # closing releases the lock
+            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         except OSError as exc:
             raise StoreError(f"could not append to {path}: {exc.strerror or exc}") from exc
+        try:
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                line = b"\n" + line
+            try:
+                _write_all(fd, line)
+                os.fsync(fd)
+            except OSError as exc:
+                raise StoreError(f"could not append to {path}: {exc.strerror or exc}; "
+                                 f"{_cut_back(fd, size)}") from exc
+        except OSError as exc:
+            raise StoreError(f"could not append to {path}: {exc.strerror or exc}") from exc
+        finally:
+            os.close(fd)  # closing releases the lock
 
-    def read_records(self, stream: str, since: datetime | None = None) -> list[dict[str, Any]]:
+    def read_stream(self, stream: str, since: datetime | None = None) -> StreamRead:
         path = self._stream_path(stream)
         try:
-            lines = path.read_text(encoding="utf-8").splitlines()
+            data = path.read_bytes()
         except FileNotFoundError:
-            return []
+            return StreamRead()
         except OSError as exc:
             raise StoreError(f"could not read {path}: {exc.strerror or exc}") from exc
-        out = []
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
+        out = StreamRead()
+        for number, raw in enumerate(data.split(b"\n"), 1):
+            if not raw.strip():
                 continue
+            where = f"line {number}"
             try:
-                out.append(json.loads(line))
+                out.records.append(StoredRecord(where, json.loads(raw.decode("utf-8"))))
+            except UnicodeDecodeError:
+                out.unreadable.append(Unreadable(where, "not UTF-8 text"))
             except json.JSONDecodeError as exc:
-                raise StoreError(f"{path}:{number} is not valid JSON: {exc}") from exc
+                out.unreadable.append(Unreadable(where, f"not valid JSON ({exc.msg} at column {exc.colno})"))
         return out
 
     def location(self, key: str = "") -> str:
@@ -244,9 +297,34 @@ class LocalStore(StateStore):
         return str(self._stream_path(stream))
 
 
+def _write_all(fd: int, data: bytes) -> None:
+    """Write every byte; a write that makes no progress is a full disk."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        if written <= 0:
+            raise OSError(errno.ENOSPC, "no space left on device (short write)")
+        view = view[written:]
+
+
+def _cut_back(fd: int, size: int) -> str:
+    """Truncate a stream file back to ``size`` after a failed append; says what was left."""
+    try:
+        os.ftruncate(fd, size)
+        os.fsync(fd)
+    except OSError as exc:
+        return (f"the partial line could not be removed ({exc.strerror or exc}); readers skip it and the next "
+                "record starts on a new line")
+    return "nothing of the record was kept"
+
+
 class S3Store(StateStore):
     """An S3 prefix: one object per key; a stream is one object per record under
     ``STREAM/YYYY/MM/DD/``, so concurrent runs (e.g. Lambda invocations) never overwrite one another.
+
+    S3 has no append, but a PutObject is atomic: a record object exists whole or not at all. Each record's
+    key is new (time and a random part) and written with ``If-None-Match: *``, so a retried PutObject whose
+    first attempt landed neither overwrites nor duplicates it.
 
     Args:
         s3: a boto3 S3 client.
@@ -307,15 +385,49 @@ class S3Store(StateStore):
         return self._list(prefix)
 
     def append_record(self, stream: str, record: dict[str, Any], when: datetime) -> None:
-        self.put_json(f"{stream}/{_day_path(when)}/{_record_name(when)}", record)
+        key = f"{stream}/{_day_path(when)}/{_record_name(when)}"
+        body = json.dumps(record, sort_keys=True, separators=(",", ":")).encode()
+        try:
+            self.s3.put_object(Bucket=self.bucket, Key=self._object_key(key), Body=body,
+                               ContentType="application/json", IfNoneMatch="*")
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "PreconditionFailed":
+                return  # an earlier attempt of this very put landed (the key is unique to this record)
+            raise self._fail("write", key, exc) from exc
+        except BotoCoreError as exc:
+            raise self._fail("write", key, exc) from exc
 
-    def read_records(self, stream: str, since: datetime | None = None) -> list[dict[str, Any]]:
+    def _read_record(self, key: str) -> StoredRecord | Unreadable | None:
+        try:
+            response = self.s3.get_object(Bucket=self.bucket, Key=self._object_key(key))
+            raw = response["Body"].read()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return None
+            raise self._fail("read", key, exc) from exc
+        except BotoCoreError as exc:
+            raise self._fail("read", key, exc) from exc
+        where = self.location(key)
+        try:
+            return StoredRecord(where, json.loads(raw.decode("utf-8")))
+        except UnicodeDecodeError:
+            return Unreadable(where, "not UTF-8 text")
+        except json.JSONDecodeError as exc:
+            return Unreadable(where, f"not valid JSON ({exc.msg} at column {exc.colno})")
+
+    def read_stream(self, stream: str, since: datetime | None = None) -> StreamRead:
         # Keys sort by day, so listing can start at the day of `since`.
         start_after = f"{stream}/{_day_path(since)}" if since is not None else None
         keys = [k for k in self._list(f"{stream}/", start_after) if k.endswith(".json")]
         with ThreadPoolExecutor(max_workers=_S3_READERS) as pool:
-            docs = list(pool.map(self.get_json, keys))
-        return [d for d in docs if d is not None]
+            read = list(pool.map(self._read_record, keys))
+        out = StreamRead()
+        for item in read:
+            if isinstance(item, StoredRecord):
+                out.records.append(item)
+            elif isinstance(item, Unreadable):
+                out.unreadable.append(item)
+        return out
 
     def location(self, key: str = "") -> str:
         return f"s3://{self.bucket}/{self.prefix}{key}"

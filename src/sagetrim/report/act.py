@@ -14,7 +14,8 @@ OUTCOME_COLUMNS = ["status", "action", "rule", "account", "region", "kind", "nam
                    "backup", "arn", "finding_id"]
 JOURNAL_COLUMNS = ["time", "action", "outcome", "rule", "account", "region", "kind", "name", "monthly_savings_usd",
                    "reason", "backup", "dry_run", "finding_id", "arn"]
-STATUS_STYLE = {"planned": "cyan", "done": "green", "skipped": "yellow", "failed": "red"}
+STATUS_STYLE = {"planned": "cyan", "started": "magenta", "done": "green", "skipped": "yellow", "failed": "red",
+                "deferred": "blue"}
 
 
 def outcomes_view(run: ActRun) -> RenderableType:
@@ -28,6 +29,15 @@ def outcomes_view(run: ActRun) -> RenderableType:
         style = STATUS_STYLE.get(o.status, "")
         table.add_row(f"[{style}]{o.status}[/]", o.action, f"{o.name} [dim]{o.region}[/]",
                       money(o.monthly_savings_usd), o.reason)
+    parts: list[RenderableType] = []
+    if report.settled:
+        settled = new_table("Interrupted earlier, settled now from what AWS shows")
+        for col in ("Status", "Action", "Resource", "What happened"):
+            settled.add_column(col, overflow="fold" if col in ("Resource", "What happened") else "ellipsis")
+        for o in report.settled:
+            style = STATUS_STYLE.get(o.status, "")
+            settled.add_row(f"[{style}]{o.status}[/]", o.action, f"{o.name} [dim]{o.region}[/]", o.reason)
+        parts.append(settled)
     counts = ", ".join(f"{n} {s}" for s, n in sorted(report.counts.items())) or "no findings to act on"
     if report.dry_run:
         footer = (f"{counts}. The stops and deletes planned would save {money(report.planned_savings_usd)} a month. "
@@ -36,7 +46,7 @@ def outcomes_view(run: ActRun) -> RenderableType:
     else:
         footer = (f"{counts}. Saved {money(report.monthly_savings_usd)} a month. Every action is in the journal "
                   f"(`sagetrim journal`); backups and journal: {run.store}")
-    return Group(table, footer)
+    return Group(*parts, table, footer)
 
 
 def journal_table(entries: list[dict[str, Any]], saved: float) -> Table:
@@ -51,6 +61,14 @@ def journal_table(entries: list[dict[str, Any]], saved: float) -> Table:
                       f"{e['name']} [dim]{e['region']}[/]", e.get("rule") or "", money(e.get("monthly_savings_usd")),
                       e.get("reason") or "")
     return table
+
+
+def unreadable_text(location: str, unreadable: list[Any]) -> str:
+    """The warning about journal records that were skipped: how many, and where."""
+    shown = ", ".join(u.where for u in unreadable[:20]) + (" …" if len(unreadable) > 20 else "")
+    first = unreadable[0]
+    return (f"skipped {len(unreadable)} unreadable journal record(s) in {location}: {shown} "
+            f"(the first: {first.why}); the other entries are shown")
 
 
 def plan_summary_view(run: ActRun) -> RenderableType:

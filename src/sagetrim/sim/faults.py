@@ -5,6 +5,12 @@ operation, region and account; any criterion left ``None`` matches everything. I
 fixed number of times, or with a probability drawn from a seeded generator, and the server renders it in
 the wire format of the request's protocol so that botocore raises a ``ClientError`` with the fault's code
 (and retries it where botocore would: throttling, 500 and 503).
+
+Two more kinds of fault stand for what no AWS error can: a process killed at a given step, and a state
+store that fails. A fault with ``kill`` set makes the client raise :class:`SimulatedKill` (a
+``BaseException``, so that no ``except Exception`` stops it, as nothing stops SIGKILL), either before the
+request is carried out or after (the change is made, the answer never arrives). :class:`FaultyStore` wraps a
+state store and fails, corrupts or kills at its operations (backup write and read-back, journal append).
 """
 
 from __future__ import annotations
@@ -12,12 +18,41 @@ from __future__ import annotations
 import random
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypedDict, Unpack
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack
+
+from sagetrim.actions.state import StateStore, StoreError, StreamRead
 
 if TYPE_CHECKING:
     from sagetrim.sim.wire import RequestInfo
 
-__all__ = ["Fault", "FaultInjector", "FaultMatch"]
+__all__ = [
+    "KILL_CODE",
+    "KILL_HEADER",
+    "Fault",
+    "FaultInjector",
+    "FaultMatch",
+    "FaultyStore",
+    "SimulatedKill",
+    "StoreFault",
+    "raise_kill",
+]
+
+KILL_CODE = "SimulatedProcessKill"
+KILL_HEADER = "x-sagetrim-sim-kill"
+Kill = Literal["before", "after"]
+
+
+class SimulatedKill(BaseException):
+    """The process was killed at this point (a fault with ``kill``): it escapes every ``except Exception``."""
+
+
+def raise_kill(http_response: Any, model: Any, **_: Any) -> None:
+    """A botocore ``after-call`` handler: a response the sim marked as a kill ends the caller right there."""
+    headers = getattr(http_response, "headers", None) or {}
+    if headers.get(KILL_HEADER):
+        name = getattr(model, "name", "a call")
+        raise SimulatedKill(f"killed {headers[KILL_HEADER]} {name}")
 
 
 class FaultMatch(TypedDict, total=False):
@@ -45,7 +80,11 @@ class Fault:
     account: str | None = None
     times: int | None = None
     probability: float = 1.0
+    skip: int = 0  # let this many matching requests through first
+    kill: Kill | None = None  # the process dies before, or after, the request is carried out
+    applied: bool = False  # the request is carried out, and the error sent instead of its answer
     fired: int = field(default=0, init=False)
+    seen: int = field(default=0, init=False)
 
     def matches(self, request: RequestInfo) -> bool:
         """Whether the request falls under this fault's criteria (ignoring times and probability)."""
@@ -92,6 +131,9 @@ class FaultInjector:
         account: str | None = None,
         times: int | None = None,
         probability: float = 1.0,
+        skip: int = 0,
+        kill: Kill | None = None,
+        applied: bool = False,
     ) -> Fault:
         """Return ``code`` with ``status`` to the matching requests.
 
@@ -105,6 +147,10 @@ class FaultInjector:
             account: account id to match.
             times: fire this many times, then stop; ``None`` fires until removed.
             probability: chance that a matching request fails.
+            skip: let the first ``skip`` matching requests through (fail the third: ``skip=2, times=1``).
+            kill: instead of an error, the client dies (raises :class:`SimulatedKill`) ``before`` the
+                request is carried out or ``after`` it (the change is made, the answer is lost).
+            applied: carry the request out, then send the error instead of its answer (a lost answer).
 
         Returns:
             The fault, whose ``fired`` counter tells how often it fired.
@@ -113,6 +159,8 @@ class FaultInjector:
             raise ValueError(f"probability must be within [0, 1], got {probability}")
         if times is not None and times < 0:
             raise ValueError(f"times must not be negative, got {times}")
+        if skip < 0:
+            raise ValueError(f"skip must not be negative, got {skip}")
         fault = Fault(
             code=code,
             status=status,
@@ -123,10 +171,25 @@ class FaultInjector:
             account=account,
             times=times,
             probability=probability,
+            skip=skip,
+            kill=kill,
+            applied=applied or kill == "after",
         )
         with self._lock:
             self._faults.append(fault)
         return fault
+
+    def kill(self, when: Kill, **match: Unpack[FaultMatch]) -> Fault:
+        """The process dies ``before`` or ``after`` the matching request is carried out (once by default)."""
+        args: FaultMatch = {"times": 1, "message": f"process killed {when} the request"}
+        args.update(match)
+        return self.add(KILL_CODE, status=400, kill=when, **args)
+
+    @property
+    def fired_total(self) -> int:
+        """How many times the faults in force have fired, all together."""
+        with self._lock:
+            return sum(f.fired for f in self._faults)
 
     def throttle(self, **match: Unpack[FaultMatch]) -> Fault:
         """``ThrottlingException`` (HTTP 400, "Rate exceeded"), which botocore retries."""
@@ -188,8 +251,122 @@ class FaultInjector:
             for fault in self._faults:
                 if fault.exhausted or not fault.matches(request):
                     continue
+                fault.seen += 1
+                if fault.seen <= fault.skip:
+                    continue
                 if fault.probability < 1.0 and self._random.random() >= fault.probability:
                     continue
                 fault.fired += 1
                 return fault
         return None
+
+
+StoreOperation = Literal["put_json", "get_json", "list_keys", "append_record", "read_stream"]
+StoreEffect = Literal["error", "corrupt", "kill-before", "kill-after"]
+
+
+@dataclass
+class StoreFault:
+    """A failure of one state-store operation on keys (or streams) starting with ``prefix``."""
+
+    operation: StoreOperation
+    effect: StoreEffect
+    prefix: str = ""
+    skip: int = 0
+    times: int | None = 1
+    fired: int = field(default=0, init=False)
+    seen: int = field(default=0, init=False)
+
+    def fires(self, operation: str, key: str) -> bool:
+        """Count a matching call and say whether this one fails."""
+        if operation != self.operation or not key.startswith(self.prefix):
+            return False
+        if self.times is not None and self.fired >= self.times:
+            return False
+        self.seen += 1
+        if self.seen <= self.skip:
+            return False
+        self.fired += 1
+        return True
+
+
+class FaultyStore(StateStore):
+    """A state store that fails where told: a write or read that errors (as a full disk or a denied bucket
+    would), a read-back that differs from what was written, or a process killed before or after an operation.
+
+    Args:
+        inner: the store that does the real work.
+    """
+
+    def __init__(self, inner: StateStore) -> None:
+        self.inner = inner
+        self.faults: list[StoreFault] = []
+        self._lock = threading.Lock()
+
+    def fail(self, operation: StoreOperation, effect: StoreEffect = "error", *, prefix: str = "", skip: int = 0,
+             times: int | None = 1) -> StoreFault:
+        """Add a fault; see :class:`StoreFault`."""
+        fault = StoreFault(operation, effect, prefix, skip, times)
+        with self._lock:
+            self.faults.append(fault)
+        return fault
+
+    @property
+    def fired_total(self) -> int:
+        """How many times the faults have fired, all together."""
+        with self._lock:
+            return sum(f.fired for f in self.faults)
+
+    def _pick(self, operation: StoreOperation, key: str) -> StoreFault | None:
+        with self._lock:
+            return next((f for f in self.faults if f.fires(operation, key)), None)
+
+    def _before(self, fault: StoreFault | None, operation: str, key: str) -> None:
+        if fault is None:
+            return
+        if fault.effect == "error":
+            raise StoreError(f"could not {operation} {self.inner.location(key)}: No space left on device")
+        if fault.effect == "kill-before":
+            raise SimulatedKill(f"killed before {operation} {key}")
+
+    @staticmethod
+    def _after(fault: StoreFault | None, operation: str, key: str) -> None:
+        if fault is not None and fault.effect == "kill-after":
+            raise SimulatedKill(f"killed after {operation} {key}")
+
+    def put_json(self, key: str, doc: dict[str, Any]) -> None:
+        fault = self._pick("put_json", key)
+        self._before(fault, "write", key)
+        self.inner.put_json(key, doc)
+        self._after(fault, "write", key)
+
+    def get_json(self, key: str) -> dict[str, Any] | None:
+        fault = self._pick("get_json", key)
+        self._before(fault, "read", key)
+        doc = self.inner.get_json(key)
+        self._after(fault, "read", key)
+        if fault is not None and fault.effect == "corrupt" and doc is not None:
+            doc = {**doc, "corrupted": True}
+        return doc
+
+    def list_keys(self, prefix: str) -> list[str]:
+        fault = self._pick("list_keys", prefix)
+        self._before(fault, "list", prefix)
+        return self.inner.list_keys(prefix)
+
+    def append_record(self, stream: str, record: dict[str, Any], when: datetime) -> None:
+        fault = self._pick("append_record", stream)
+        self._before(fault, "append to", stream)
+        self.inner.append_record(stream, record, when)
+        self._after(fault, "append to", stream)
+
+    def read_stream(self, stream: str, since: datetime | None = None) -> StreamRead:
+        fault = self._pick("read_stream", stream)
+        self._before(fault, "read", stream)
+        return self.inner.read_stream(stream, since)
+
+    def location(self, key: str = "") -> str:
+        return self.inner.location(key)
+
+    def stream_location(self, stream: str) -> str:
+        return self.inner.stream_location(stream)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import io
 import json
 import logging
 import threading
@@ -26,7 +27,7 @@ import boto3
 from sagetrim.sim import clock as clock_module
 from sagetrim.sim import sagemaker_fixes, studio
 from sagetrim.sim.clock import SimClock
-from sagetrim.sim.faults import FaultInjector
+from sagetrim.sim.faults import KILL_HEADER, FaultInjector, raise_kill
 from sagetrim.sim.wire import (
     DEFAULT_ACCOUNT_ID,
     RequestInfo,
@@ -127,7 +128,9 @@ class SimSession(boto3.Session):
     def client(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         """Like :meth:`boto3.Session.client`, with ``endpoint_url`` defaulting to the sim."""
         kwargs.setdefault("endpoint_url", self.endpoint_url)
-        return super().client(*args, **kwargs)
+        made = super().client(*args, **kwargs)
+        made.meta.events.register("after-call.*.*", raise_kill)  # a fault with `kill` ends the caller here
+        return made
 
     def resource(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         """Like :meth:`boto3.Session.resource`, with ``endpoint_url`` defaulting to the sim."""
@@ -344,8 +347,13 @@ class SimServer:
         if delay > 0:
             time.sleep(delay)
         fault = self.faults.pick(request)
+        if fault is not None and fault.applied:
+            self._carry_out(environ, request, body)
         if fault is not None:
-            return _send(start_response, render_error(request, fault.code, fault.message, fault.status))
+            error = render_error(request, fault.code, fault.message, fault.status)
+            if fault.kill is not None:
+                error = WireResponse(error.status, [*error.headers, (KILL_HEADER, fault.kill)], error.body)
+            return _send(start_response, error)
         handler = self._json_services.get(request.service)
         if handler is not None:
             return _send(start_response, self._call_json_service(handler, request, body))
@@ -353,6 +361,16 @@ class SimServer:
             message = "The sim speaks the JSON and query protocols; this client sent Smithy RPC v2 CBOR."
             return _send(start_response, render_error(request, "UnsupportedProtocol", message, 400))
         return self._moto(environ, start_response, request)
+
+    def _carry_out(self, environ: dict[str, Any], request: RequestInfo, body: bytes) -> None:
+        """Serve a request and drop the answer (the caller dies before it arrives)."""
+        handler = self._json_services.get(request.service)
+        if handler is not None:
+            self._call_json_service(handler, request, body)
+            return
+        replay = {**environ, "wsgi.input": io.BytesIO(body)}
+        for _ in self._moto(replay, lambda *args, **kwargs: None, request):
+            pass
 
     def _moto(
         self, environ: dict[str, Any], start_response: Callable[..., Any], request: RequestInfo | None
