@@ -126,3 +126,28 @@ def test_a_damaged_journal_is_read_around_its_broken_lines(fleet, tmp_path):
     assert [e["name"] for e in doc["entries"]] == ["a"]
     assert [u["where"] for u in doc["unreadable"]] == ["line 2", "line 3", "line 4"]
     assert "skipped 3 unreadable journal record(s)" in result.err and "line 2, line 3, line 4" in result.err
+
+
+def test_a_region_that_cannot_be_scanned_is_reported_with_exit_4_not_as_no_findings(fleet):
+    account, env, _ = fleet
+    denied = account.faults.access_denied(service="sagemaker", region="eu-west-1")
+    try:
+        table = run_cli("act", "--regions", "eu-west-1", env=env)
+        as_json = run_cli("act", "--regions", "eu-west-1", "--format", "json", env=env)
+    finally:
+        account.faults.remove(denied)
+    assert table.code == 4, table.err
+    assert "part(s) of the scan failed" in table.out and "AccessDeniedException" in table.out
+    assert as_json.code == 4
+    assert {e["region"] for e in json.loads(as_json.out)["errors"]} == {"eu-west-1"}
+    assert "not scanned: " in as_json.err and "AccessDeniedException" in as_json.err
+
+
+@pytest.mark.parametrize("regions", ["", " , ", "not-a-region"])
+def test_empty_or_unknown_regions_are_bad_input_and_nothing_is_done(fleet, regions):
+    account, env, _ = fleet
+    account.requests.reset()
+    result = run_cli("act", "--apply", "--regions", regions, env=env)
+    assert result.code == 2, result.err
+    assert "region" in result.err and "Traceback" not in result.err
+    assert {r.service for r in account.requests.records} <= {"sts"}, "at most who-am-I was asked; nothing changed"

@@ -260,7 +260,10 @@ def act(
     output: OutputOption = None,
 ) -> None:
     """Carry out the findings' recommended actions: notify, stop notebooks, delete idle endpoints (after a
-    backup that `restore` turns back into the endpoint), tag. Dry run unless --apply; every action is journaled."""
+    backup that `restore` turns back into the endpoint), tag. Dry run unless --apply; every action is journaled.
+
+    Exit status 0, or 1 when an action failed, or 4 when an account or region could not be scanned (the
+    rest was, and was acted on)."""
     from sagetrim.act import run_act
     from sagetrim.aws.session import make_session
     from sagetrim.catalog import load_catalog
@@ -268,6 +271,9 @@ def act(
     from sagetrim.report.act import OUTCOME_COLUMNS, outcomes_view
     from sagetrim.rules import select
 
+    if regions is not None and not split_csv(regions):
+        raise UsageError("--regions names no region; give one or more, comma-separated (us-east-1,eu-west-1), "
+                         "or `all`, or leave the option out for sagetrim.yaml's regions. Nothing was done.")
     settings = load_settings(config)
     session = make_session(profile)
     run = run_act(session, split_csv(regions), split_csv(role_arn), load_catalog(), settings,
@@ -278,6 +284,12 @@ def act(
          output=output)
     if any(o.status == "failed" for o in run.report.outcomes):
         raise typer.Exit(1)
+    if run.scan.errors:
+        if fmt is not Format.TABLE or output is not None:
+            for e in run.scan.errors:
+                err_console.print(f"[yellow]not scanned:[/] {e.account} {e.region} {e.kind}: {e.code}: {e.message}",
+                                  highlight=False)
+        raise typer.Exit(4)
 
 
 @app.command()

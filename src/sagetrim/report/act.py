@@ -9,6 +9,7 @@ from rich.table import Table
 
 from sagetrim.act import ActRun
 from sagetrim.report.output import money, new_table
+from sagetrim.report.scan import errors_table
 
 OUTCOME_COLUMNS = ["status", "action", "rule", "account", "region", "kind", "name", "monthly_savings_usd", "reason",
                    "backup", "arn", "finding_id"]
@@ -39,6 +40,9 @@ def outcomes_view(run: ActRun) -> RenderableType:
             settled.add_row(f"[{style}]{o.status}[/]", o.action, f"{o.name} [dim]{o.region}[/]", o.reason)
         parts.append(settled)
     counts = ", ".join(f"{n} {s}" for s, n in sorted(report.counts.items())) or "no findings to act on"
+    if run.scan.errors:
+        counts += (f" in what could be scanned; {len(run.scan.errors)} part(s) of the scan failed (below), so "
+                   "findings there were not acted on")
     if report.dry_run:
         footer = (f"{counts}. The stops and deletes planned would save {money(report.planned_savings_usd)} a month. "
                   "Run again with --apply to carry them out (endpoints are backed up first; `sagetrim restore` "
@@ -46,6 +50,8 @@ def outcomes_view(run: ActRun) -> RenderableType:
     else:
         footer = (f"{counts}. Saved {money(report.monthly_savings_usd)} a month. Every action is in the journal "
                   f"(`sagetrim journal`); backups and journal: {run.store}")
+    if run.scan.errors:
+        return Group(*parts, table, footer, errors_table(run.scan))
     return Group(*parts, table, footer)
 
 
