@@ -8,6 +8,7 @@ from typing import Any
 
 import boto3
 
+from sagetrim.actions.budget import TimeBudget
 from sagetrim.actions.executor import ActReport, Outcome, carry_out
 from sagetrim.actions.journal import Journal
 from sagetrim.actions.notify import NotifySettings
@@ -53,10 +54,12 @@ def _rechecker(scan: ScanResult, settings: Settings) -> Any:
 
 def run_act(session: boto3.Session, regions: list[str], role_arns: list[str], catalog: Catalog, settings: Settings,
             rules: list[Rule[Any]] | None, *, apply: bool, console: Any = None,
-            store: StateStore | None = None, scan: ScanResult | None = None) -> ActRun:
+            store: StateStore | None = None, scan: ScanResult | None = None,
+            budget: TimeBudget | None = None) -> ActRun:
     """Find waste and act on it: every action planned (and journaled) unless `apply`.
 
-    `scan` reuses a scan just made (with its findings) instead of scanning again.
+    `scan` reuses a scan just made (with its findings) instead of scanning again. `budget` bounds the time
+    of the actions (see :class:`TimeBudget`); what does not fit is deferred to the next run.
     """
     if scan is None:
         scan = run_scan(session, regions or settings.regions, role_arns or settings.role_arns, catalog,
@@ -88,7 +91,7 @@ def run_act(session: boto3.Session, regions: list[str], role_arns: list[str], ca
         session_for=session_for,
         store=store, journal=journal, apply=apply, recheck=_rechecker(scan, settings),
         notify=NotifySettings(settings.notify.sns_topic_arn, settings.notify.webhook_url),
-        max_actions=settings.actions.max_per_run,
+        max_actions=settings.actions.max_per_run, budget=budget,
     )
     return ActRun(scan=scan, report=ActReport(dry_run=not apply, outcomes=outcomes,
                                               settled=[_settled_outcome(s) for s in settled]),

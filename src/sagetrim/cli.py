@@ -258,6 +258,9 @@ def act(
     config: ConfigOption = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")] = Format.TABLE,
     output: OutputOption = None,
+    time_budget: Annotated[str | None, typer.Option("--time-budget", help="Finish within this long (90s, 10m, "
+                           "1h), scan included: no action starts that would not fit; the rest is left for the "
+                           "next run and journaled as deferred.")] = None,
 ) -> None:
     """Carry out the findings' recommended actions: notify, stop notebooks, delete idle endpoints (after a
     backup that `restore` turns back into the endpoint), tag. Dry run unless --apply; every action is journaled.
@@ -265,19 +268,30 @@ def act(
     Exit status 0, or 1 when an action failed, or 4 when an account or region could not be scanned (the
     rest was, and was acted on)."""
     from sagetrim.act import run_act
+    from sagetrim.actions.budget import TimeBudget
     from sagetrim.aws.session import make_session
     from sagetrim.catalog import load_catalog
     from sagetrim.config import load_settings
+    from sagetrim.costs import parse_duration
     from sagetrim.report.act import OUTCOME_COLUMNS, outcomes_view
     from sagetrim.rules import select
 
+    budget = None
+    if time_budget is not None:
+        try:
+            seconds = parse_duration(time_budget)
+        except ValueError as exc:
+            raise UsageError(f"--time-budget: {exc}") from None
+        if seconds <= 0:
+            raise UsageError("--time-budget must be longer than 0 s, e.g. 10m")
+        budget = TimeBudget.seconds(seconds, describe=f"--time-budget {time_budget}")
     if regions is not None and not split_csv(regions):
         raise UsageError("--regions names no region; give one or more, comma-separated (us-east-1,eu-west-1), "
                          "or `all`, or leave the option out for sagetrim.yaml's regions. Nothing was done.")
     settings = load_settings(config)
     session = make_session(profile)
     run = run_act(session, split_csv(regions), split_csv(role_arn), load_catalog(), settings,
-                  select(split_csv(rules)), apply=apply,
+                  select(split_csv(rules)), apply=apply, budget=budget,
                   console=err_console if fmt is Format.TABLE and output is None else None)
     rows = [o.to_json() for o in run.report.outcomes]
     emit(fmt, console, doc=run.to_json(), rows=rows, columns=OUTCOME_COLUMNS, table=lambda: outcomes_view(run),

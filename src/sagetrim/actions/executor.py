@@ -34,6 +34,7 @@ from sagetrim.actions.backup import (
     snapshot_endpoint,
     store_backup,
 )
+from sagetrim.actions.budget import BudgetExhausted, TimeBudget
 from sagetrim.actions.common import EXCLUDE_TAG, error_text, is_excluded, is_not_found, list_tags, utc_iso
 from sagetrim.actions.journal import SAVING_ACTIONS, Journal, JournalEntry, OutcomeStatus
 from sagetrim.actions.notify import NotifySettings, post_webhook, publish_sns
@@ -121,6 +122,11 @@ class ActReport:
         return sum(o.monthly_savings_usd for o in self.outcomes if o.status == "done" and o.action in SAVING_ACTIONS)
 
     @property
+    def deferred(self) -> list[Outcome]:
+        """The actions left for the next run (the time budget would not fit them)."""
+        return [o for o in self.outcomes if o.status == "deferred"]
+
+    @property
     def planned_savings_usd(self) -> float:
         """Monthly dollars the planned stops and deletes would save."""
         return sum(o.monthly_savings_usd for o in self.outcomes
@@ -147,14 +153,18 @@ class _Result:
 class _Clients:
     """The clients of one account and region, made on first use."""
 
-    def __init__(self, session: boto3.Session, region: str) -> None:
+    def __init__(self, session: boto3.Session, region: str, budget: TimeBudget | None = None) -> None:
         self.session = session
         self.region = region
+        self.budget = budget
         self._made: dict[str, Any] = {}
 
     def get(self, service: str) -> Any:
         if service not in self._made:
-            self._made[service] = client(self.session, service, self.region)
+            made = client(self.session, service, self.region)
+            if self.budget is not None:
+                self.budget.guard(made)
+            self._made[service] = made
         return self._made[service]
 
 
@@ -443,7 +453,8 @@ def _outcome(finding: Finding, result: _Result) -> Outcome:
 
 def carry_out(findings: Iterable[Finding], *, session_for: SessionFor, store: StateStore, journal: Journal,
               apply: bool, recheck: Recheck | None = None, notify: NotifySettings | None = None,
-              max_actions: int = 25, now: datetime | None = None) -> list[Outcome]:
+              max_actions: int = 25, now: datetime | None = None,
+              budget: TimeBudget | None = None) -> list[Outcome]:
     """Carry out (or, without ``apply``, plan) the action each finding recommends.
 
     Args:
@@ -457,6 +468,8 @@ def carry_out(findings: Iterable[Finding], *, session_for: SessionFor, store: St
         notify: where notify findings are sent.
         max_actions: the most destructive actions (stops, deletes) one run may take.
         now: the time of the run (backups and journal entries); the current time by default.
+        budget: the time the actions may take; an action that will not fit is not started but recorded as
+            ``deferred`` (left for the next run), and a throttled call is not retried past the end.
 
     Returns:
         One outcome per finding, in the order given.
@@ -515,14 +528,20 @@ def carry_out(findings: Iterable[Finding], *, session_for: SessionFor, store: St
             + (f" {left} other action(s) were not started." if left else ""),
             before + ([_outcome(f, results[i])] if changed else []))
 
-    def record(i: int, result: _Result) -> None:
+    def record(i: int, result: _Result, *, journaled: bool = True) -> None:
         results[i] = result
+        if not journaled:
+            return
         try:
             journal.record(entry(i, result))
         except StoreError as exc:
-            if not apply or i not in ran:
+            if not apply or not ran:
                 raise
             raise stopped(exc, i, changed=i in action_ids) from exc
+
+    def defer(work: list[int], why: str) -> None:
+        for j in work:
+            record(j, _Result("deferred", why))
 
     def intend(f: Finding, backup: str | None) -> None:
         i = ran[-1]
@@ -551,29 +570,47 @@ def carry_out(findings: Iterable[Finding], *, session_for: SessionFor, store: St
     resource_work.sort(key=lambda i: (not ACTIONS[findings[i].action].destructive, findings[i].account,
                                       findings[i].region))
     clients: dict[tuple[str, str], _Clients | Exception] = {}
-    for i in resource_work:
+    for n, i in enumerate(resource_work):
         f = findings[i]
+        why = budget.why_not() if budget is not None else None
+        if why is not None:
+            defer(resource_work[n:], why)
+            break
         ran.append(i)
         where = (f.account, f.region)
         if where not in clients:
             try:
-                clients[where] = _Clients(session_for(*where), f.region)
+                clients[where] = _Clients(session_for(*where), f.region, budget)
             except Exception as exc:
                 clients[where] = exc
         reached = clients[where]
         if isinstance(reached, Exception):
             record(i, _Result("failed", f"could not reach account {f.account} in {f.region}: {error_text(reached)}"))
             continue
+        started = budget.clock() if budget is not None else 0.0
         try:
             result = ACTIONS[f.action].apply(f, reached, run)
         except _JournalFailed as exc:
             raise stopped(exc.cause, i, changed=False) from exc.cause
+        except BudgetExhausted as exc:
+            if i in action_ids:  # cut off at the change itself: whether an earlier attempt landed is for AWS to say
+                record(i, _Result("deferred", f"{exc}; the next applied run checks AWS, records what happened "
+                                              "and acts again if needed"), journaled=False)
+            else:
+                record(i, _Result("deferred", f"{exc}; nothing was changed; left for the next run"))
+            continue
         except Exception as exc:
             result = _Result("failed", error_text(exc))
+        finally:
+            if budget is not None:
+                budget.timed(budget.clock() - started)
         record(i, result)
 
     notify_work = [i for i in pending if findings[i].action is Action.NOTIFY]
-    if notify_work:
+    why = budget.why_not() if budget is not None and notify_work else None
+    if why is not None:
+        defer(notify_work, why)
+    elif notify_work:
         ran.extend(notify_work)
         result = NOTIFY.send([findings[i] for i in notify_work], notify, session_for)
         for i in notify_work:

@@ -62,7 +62,7 @@ ENV_TOPIC = "SAGETRIM_SNS_TOPIC_ARN"
 ENV_APPLY = "SAGETRIM_APPLY"
 CONFIG_KEY = "sagetrim.yaml"  # the settings object, under the state prefix
 RESTORE_WAIT_S = 600.0  # at most this long for a restored endpoint to be InService before its autoscaling
-_MARGIN_S = 60.0  # of the Lambda's remaining time, kept for writing the journal and the summary
+_MARGIN_S = 60.0  # of the Lambda's remaining time, kept for writing the journal and the summary (and a restore's)
 
 
 @dataclass(frozen=True)
@@ -213,16 +213,17 @@ def _handle(name: str, event: Any, context: Any, body: Callable[[Mapping[str, An
 # --- the scan-and-act cycle ------------------------------------------------------------------------------
 
 
-def _scan_and_act(event: Mapping[str, Any]) -> dict[str, Any]:
+def _scan_and_act(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     from sagetrim.act import run_act
+    from sagetrim.actions.budget import TimeBudget
     from sagetrim.catalog import load_catalog
     from sagetrim.rules import select
 
     inv = resolve_invocation(event)
     run = run_act(inv.session, inv.regions, inv.role_arns, load_catalog(), inv.settings, select(inv.rules),
-                  apply=inv.apply)
+                  apply=inv.apply, budget=TimeBudget.from_lambda(context, _MARGIN_S))
     doc = run.to_json()
-    failed = any(o.status == "failed" for o in run.report.outcomes)
+    failed = any(o.status in ("failed", "deferred") for o in run.report.outcomes)
     return {
         "status": "partial" if failed or run.scan.errors else "ok",
         "config": inv.config_source,
@@ -256,13 +257,14 @@ def scan_and_act(event: Any, context: Any) -> dict[str, Any]:
         context: the Lambda context.
 
     Returns:
-        The run: ``status`` (``ok``, or ``partial`` when a region, account or action failed), ``dry_run``,
+        The run: ``status`` (``ok``, or ``partial`` when a region, account or action failed, or actions were
+        deferred to the next run because the function's remaining time would not fit them), ``dry_run``,
         ``counts`` and ``outcomes`` of the actions, ``findings``, savings, totals, errors and API calls.
 
     Raises:
         SagetrimError: bad settings, an unknown rule, or the guard on the number of actions; nothing was done.
     """
-    return _handle("scan_and_act", event, context, _scan_and_act, _scan_brief)
+    return _handle("scan_and_act", event, context, lambda e: _scan_and_act(e, context), _scan_brief)
 
 
 # --- the schedules -------------------------------------------------------------------------------------

@@ -50,6 +50,9 @@ def outcomes_view(run: ActRun) -> RenderableType:
     else:
         footer = (f"{counts}. Saved {money(report.monthly_savings_usd)} a month. Every action is in the journal "
                   f"(`sagetrim journal`); backups and journal: {run.store}")
+    if report.deferred:
+        footer += (f"\n{len(report.deferred)} action(s) deferred: they would not fit in the time budget and are "
+                   "left for the next run (journaled as deferred).")
     if run.scan.errors:
         return Group(*parts, table, footer, errors_table(run.scan))
     return Group(*parts, table, footer)
