@@ -47,7 +47,8 @@ def _rechecker(scan: ScanResult, settings: Settings) -> Any:
         key = (finding.account, finding.region)
         if key not in clients:
             clients[key] = client(scan.sessions[finding.account], "cloudwatch", finding.region)
-        return rule.recheck(finding, clients[key], settings.rule_params(finding.rule), datetime.now(UTC))
+        params = settings.rule_params(finding.rule, rule.params)
+        return rule.recheck(finding, clients[key], params, datetime.now(UTC))
 
     return recheck
 

@@ -213,8 +213,8 @@ def scan(
     scanned (the rest was)."""
     from sagetrim.aws.session import make_session
     from sagetrim.catalog import load_catalog
-    from sagetrim.config import load_settings
     from sagetrim.inventory.scan import run_scan
+    from sagetrim.pipeline import load_settings
     from sagetrim.report.scan import RESOURCE_COLUMNS, resource_rows, scan_view
     from sagetrim.rules import select
 
@@ -271,8 +271,8 @@ def act(
     from sagetrim.actions.budget import TimeBudget
     from sagetrim.aws.session import make_session
     from sagetrim.catalog import load_catalog
-    from sagetrim.config import load_settings
     from sagetrim.costs import parse_duration
+    from sagetrim.pipeline import load_settings
     from sagetrim.report.act import OUTCOME_COLUMNS, outcomes_view
     from sagetrim.rules import select
 
@@ -321,7 +321,7 @@ def restore(
     from sagetrim.actions.restore import restore as restore_from_backup
     from sagetrim.actions.state import open_store
     from sagetrim.aws.session import default_region, make_session
-    from sagetrim.config import load_settings
+    from sagetrim.pipeline import load_settings
     from sagetrim.report.output import to_json
 
     settings = load_settings(config)
@@ -357,7 +357,7 @@ def journal(
     from sagetrim.actions.journal import read_journal
     from sagetrim.actions.state import open_store
     from sagetrim.aws.session import make_session
-    from sagetrim.config import load_settings
+    from sagetrim.pipeline import load_settings
     from sagetrim.report.act import JOURNAL_COLUMNS, journal_table, unreadable_text
 
     settings = load_settings(config)
@@ -405,7 +405,7 @@ def rightsize(
     the recommendation wins."""
     from sagetrim.aws.session import make_session
     from sagetrim.catalog import load_catalog
-    from sagetrim.config import load_settings
+    from sagetrim.pipeline import load_settings
     from sagetrim.report.output import to_json
     from sagetrim.report.rightsize import explanation_view
     from sagetrim.rightsize import run_rightsize
@@ -429,7 +429,7 @@ app.add_typer(schedule_app, name="schedule")
 
 
 def _schedules(config: Path | None) -> tuple[Any, list[Any]]:
-    from sagetrim.config import load_settings
+    from sagetrim.pipeline import load_settings
 
     settings = load_settings(config)
     if not settings.schedules.root:
@@ -527,8 +527,8 @@ def deploy_template(
 ) -> None:
     """The CloudFormation template (YAML): Lambda functions, EventBridge rules for the scan cycle and each
     schedule, an SNS topic, the state bucket and a least-privilege role; a StackSet-ready member role."""
-    from sagetrim.config import load_settings
     from sagetrim.deploy import render_template
+    from sagetrim.pipeline import load_settings
     from sagetrim.report.output import write_text
 
     write_text(render_template(load_settings(config)), out, console)
@@ -665,7 +665,7 @@ def config_init(
 @config_app.command("check")
 def config_check(config: ConfigOption = None) -> None:
     """Validate a settings file and print the settings in effect."""
-    from sagetrim.config import load_settings
+    from sagetrim.pipeline import load_settings
     from sagetrim.report.output import to_json
 
     console.print(to_json(load_settings(config).model_dump(by_alias=True, exclude_none=True)), markup=False)

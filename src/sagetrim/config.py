@@ -1,44 +1,58 @@
-"""The settings file, `sagetrim.yaml`, validated: a mistake names its line and field."""
+"""The settings file, `sagetrim.yaml`, validated: a mistake names its line and field.
+
+The settings know nothing of the rules: each rule's section under `rules:` is checked against the Params
+that the caller passes in (`load_settings(path, rule_params)`), so that this module sits below the rules.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import typing
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializeAsAny,
+    ValidationInfo,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
-from sagetrim.rules import RULES
+from sagetrim.errors import ConfigError
 from sagetrim.schedules import ScheduleList
 from sagetrim.yamlfile import load_yaml_model
 
 DEFAULT_FILE = Path("sagetrim.yaml")
-EXCLUDE_TAG = ("sagetrim:exclude", "true")
+RULE_PARAMS_CONTEXT = "rule_params"  # validation context key: rule id -> that rule's Params dataclass
+
+P = TypeVar("P")
+RuleParams = Mapping[str, type]  # rule id -> the rule's Params dataclass
 
 
 @cache
-def _rule_params_models() -> dict[str, type[BaseModel]]:
-    """A strict pydantic model per rule, made from the rule's Params dataclass (so typos are errors)."""
-    out = {}
-    for rule_id, rule in RULES.items():
-        hints = typing.get_type_hints(rule.params)
-        fields: dict[str, Any] = {f.name: (hints[f.name], f.default) for f in dataclasses.fields(rule.params)}
-        out[rule_id] = create_model(f"{rule_id.replace('-', '_')}_params",
-                                    __config__=ConfigDict(extra="forbid"), **fields)
-    return out
-
-
-def _rules_model() -> type[BaseModel]:
-    fields: dict[str, Any] = {
-        rule_id.replace("-", "_"): (model | None, Field(None, alias=rule_id))
-        for rule_id, model in _rule_params_models().items()
-    }
+def _rules_model(rule_params: tuple[tuple[str, type], ...]) -> type[BaseModel]:
+    """A strict pydantic model of the `rules:` section, made from each rule's Params dataclass (so typos
+    are errors)."""
+    fields: dict[str, Any] = {}
+    for rule_id, params in rule_params:
+        hints = typing.get_type_hints(params)
+        params_fields: dict[str, Any] = {f.name: (hints[f.name], f.default) for f in dataclasses.fields(params)}
+        model = create_model(f"{rule_id.replace('-', '_')}_params",
+                             __config__=ConfigDict(extra="forbid"), **params_fields)
+        fields[rule_id.replace("-", "_")] = (model | None, Field(None, alias=rule_id))
     return create_model("RuleSettings", __config__=ConfigDict(extra="forbid", populate_by_name=True), **fields)
 
 
-RuleSettings = _rules_model()
+class RuleOverrides(BaseModel):
+    """Each rule's settings by rule id, as given; checked against the rules' Params when read from a file."""
+
+    model_config = ConfigDict(extra="allow")
 
 
 class NotifySettings(BaseModel):
@@ -85,7 +99,7 @@ class Settings(BaseModel):
     role_arns: list[str] = Field(default_factory=list)
     state: str | None = Field(None, description="a directory, or s3://bucket/prefix")
     notify: NotifySettings = Field(default_factory=NotifySettings)
-    rules: RuleSettings = Field(default_factory=RuleSettings)  # type: ignore[valid-type]
+    rules: SerializeAsAny[BaseModel] = Field(default_factory=RuleOverrides)
     actions: ActionSettings = Field(default_factory=ActionSettings)
     schedules: ScheduleList = Field(default_factory=lambda: ScheduleList([]))
 
@@ -98,27 +112,41 @@ class Settings(BaseModel):
             return {k: (empty[k] if v is None and k in empty else v) for k, v in data.items()}
         return data
 
-    def rule_params(self, rule_id: str) -> Any:
+    @field_validator("rules", mode="before")
+    @classmethod
+    def _known_rules(cls, value: Any, info: ValidationInfo) -> Any:
+        """Check each rule's section against its Params when the rules are given in the context."""
+        if isinstance(value, BaseModel):
+            return value
+        rule_params: RuleParams | None = (info.context or {}).get(RULE_PARAMS_CONTEXT)
+        model = RuleOverrides if rule_params is None else _rules_model(tuple(rule_params.items()))
+        return model.model_validate(value)
+
+    def rule_params(self, rule_id: str, params: Callable[..., P]) -> P:
         """The rule's Params with the file's overrides applied."""
-        rule = RULES[rule_id]
-        given = getattr(self.rules, rule_id.replace("-", "_"))
-        overrides = given.model_dump(exclude_unset=True) if given is not None else {}
-        return rule.params(**overrides)
+        given = self.rules.model_dump(by_alias=True, exclude_unset=True).get(rule_id)
+        return params(**(given or {}))
 
 
-def load_settings(path: Path | None = None) -> Settings:
-    """The settings from `path`, else from ./sagetrim.yaml if present, else the defaults."""
+def load_settings(path: Path | None, rule_params: RuleParams) -> Settings:
+    """The settings from `path`, else from ./sagetrim.yaml if present, else the defaults.
+
+    Args:
+        path: the settings file; None looks for ./sagetrim.yaml.
+        rule_params: every rule's id and Params dataclass, against which the `rules:` section is checked.
+
+    Raises:
+        ConfigError: the file cannot be read or is not valid; the message names the line and the field.
+    """
     if path is None:
         if not DEFAULT_FILE.exists():
             return Settings()
         path = DEFAULT_FILE
-    settings = load_yaml_model(path, Settings, what="settings file")
-    for rule_id in RULES:  # Params checks its own ranges
+    settings = load_yaml_model(path, Settings, context={RULE_PARAMS_CONTEXT: rule_params}, what="settings file")
+    for rule_id, params in rule_params.items():  # Params checks its own ranges
         try:
-            settings.rule_params(rule_id)
+            settings.rule_params(rule_id, params)
         except (ValueError, TypeError) as exc:
-            from sagetrim.errors import ConfigError
-
             raise ConfigError(f"{path}: rules.{rule_id}: {exc}") from None
     return settings
 

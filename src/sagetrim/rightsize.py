@@ -13,6 +13,7 @@ from sagetrim.config import Settings
 from sagetrim.errors import UsageError
 from sagetrim.inventory.model import Kind, Resource
 from sagetrim.inventory.scan import run_scan
+from sagetrim.rules import RULES
 from sagetrim.rules.sizing import Explanation, explain, profile_queries
 
 RULE_OF_KIND = {Kind.ENDPOINT: "oversized-endpoint", Kind.TRAINING: "training-oversized",
@@ -43,7 +44,8 @@ def run_rightsize(session: boto3.Session, name: str, regions: list[str], catalog
     now = now or datetime.now(UTC)
     scan = run_scan(session, regions or settings.regions, [], catalog, rules=[], history_days=HISTORY_DAYS, now=now)
     resource = find([*scan.resources, *scan.history], name)
-    params = settings.rule_params(RULE_OF_KIND[resource.kind])
+    rule_id = RULE_OF_KIND[resource.kind]
+    params = settings.rule_params(rule_id, RULES[rule_id].params)
     cloudwatch = client(scan.sessions[resource.account], "cloudwatch", resource.region)
     metrics = fetch_metrics(cloudwatch, profile_queries(resource, now, params))
     return explain(resource, metrics, catalog, params=params, now=now)

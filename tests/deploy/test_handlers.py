@@ -14,7 +14,7 @@ from sagetrim.catalog import load_catalog
 from sagetrim.config import Settings
 from sagetrim.deploy import handlers, render_template
 from sagetrim.errors import ConfigError, UsageError
-from sagetrim.rules import select
+from sagetrim.rules import idle_endpoint, select
 from sagetrim.schedules import parse_schedules, session_clients
 from sagetrim.schedules import run_schedules as run_schedules_library
 from sagetrim.sim.account import start_account
@@ -112,21 +112,25 @@ def test_given_apply_is_not_true_when_scan_and_act_runs_then_nothing_changes(
     assert _statuses(sim) == before
 
 
+def _idle_hours(invocation: handlers.Invocation) -> int:
+    return invocation.settings.rule_params("idle-endpoint", idle_endpoint.Params).hours
+
+
 def test_given_settings_in_the_event_the_bucket_and_the_environment_when_resolved_then_the_event_wins(
         sim: Any, lambda_env: dict[str, str]) -> None:
     session = sim.session()
     environ = {**lambda_env, handlers.ENV_CONFIG: "rules:\n  idle-endpoint:\n    hours: 12\n"}
-    assert handlers.resolve_invocation({}, environ, session).settings.rule_params("idle-endpoint").hours == 12
+    assert _idle_hours(handlers.resolve_invocation({}, environ, session)) == 12
     sim.client("s3").put_object(Bucket=BUCKET, Key="sagetrim/sagetrim.yaml",
                                 Body=b"rules:\n  idle-endpoint:\n    hours: 36\n")
     try:
         bucket = handlers.resolve_invocation({}, environ, session)
-        assert bucket.settings.rule_params("idle-endpoint").hours == 36
+        assert _idle_hours(bucket) == 36
         assert bucket.config_source == f"{STATE}/sagetrim.yaml"
         event = handlers.resolve_invocation({"config": "rules:\n  idle-endpoint:\n    hours: 48\n"}, environ, session)
-        assert event.settings.rule_params("idle-endpoint").hours == 48 and event.config_source == "event"
+        assert _idle_hours(event) == 48 and event.config_source == "event"
         as_json = handlers.resolve_invocation({"config": {"rules": {"idle-endpoint": {"hours": 6}}}}, environ, session)
-        assert as_json.settings.rule_params("idle-endpoint").hours == 6
+        assert _idle_hours(as_json) == 6
     finally:
         sim.client("s3").delete_object(Bucket=BUCKET, Key="sagetrim/sagetrim.yaml")
     overrides = {handlers.ENV_TOPIC: "arn:aws:sns:us-east-1:123456789012:t", handlers.ENV_APPLY: "TRUE",

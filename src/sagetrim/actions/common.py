@@ -7,7 +7,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from sagetrim.config import EXCLUDE_TAG
+from sagetrim.optout import EXCLUDE_TAG
 
 __all__ = [
     "EXCLUDE_TAG",

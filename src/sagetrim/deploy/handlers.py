@@ -87,7 +87,7 @@ def _csv(value: Any) -> list[str]:
 
 def _settings_from_yaml(text: str, source: str) -> Settings:
     """Validate settings given as YAML text; errors name ``source`` instead of a temporary file."""
-    from sagetrim.config import load_settings
+    from sagetrim.pipeline import load_settings
 
     with tempfile.TemporaryDirectory(prefix="sagetrim-") as tmp:
         path = Path(tmp) / CONFIG_KEY

@@ -258,7 +258,8 @@ def run_scan(session: boto3.Session, regions: list[str], role_arns: list[str], c
     chosen = select(None) if rules is None else list(rules)
     settings = settings or Settings()
     if history_days is None:
-        history_days = max((rule.days_of_history(settings.rule_params(rule.id)) for rule in chosen), default=0)
+        history_days = max((rule.days_of_history(settings.rule_params(rule.id, rule.params)) for rule in chosen),
+                           default=0)
     facts = any(rule.needs_endpoint_facts for rule in chosen)
     counter = CallCounter()
     early_errors: list[ScanError] = []

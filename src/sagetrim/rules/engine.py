@@ -14,8 +14,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from sagetrim.aws.metrics import MetricQuery, fetch_metrics
 from sagetrim.catalog import Catalog
-from sagetrim.config import EXCLUDE_TAG, Settings
+from sagetrim.config import Settings
 from sagetrim.inventory.model import Kind, Resource, ScanError
+from sagetrim.optout import EXCLUDE_TAG
 from sagetrim.rules.context import RuleContext
 from sagetrim.rules.model import Finding
 from sagetrim.rules.rule import Rule
@@ -62,7 +63,7 @@ def evaluate_region(account: str, region: str, resources: list[Resource], rules:
     excluded = opted_out(client_for(account, region, "resourcegroupstaggingapi"))
     kept = [r for r in resources if r.arn not in excluded]
     out.excluded = sorted(r.arn for r in resources if r.arn in excluded)
-    params = {rule.id: settings.rule_params(rule.id) for rule in rules}
+    params = {rule.id: settings.rule_params(rule.id, rule.params) for rule in rules}
     queries: list[MetricQuery] = []
     for rule in rules:
         queries.extend(rule.query(kept, params[rule.id], now, catalog))

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from botocore.exceptions import BotoCoreError, ClientError
 
 from sagetrim.errors import GuardrailError, UsageError
+from sagetrim.optout import EXCLUDE_TAG
 from sagetrim.schedules.model import SCHEDULE_TAG, Schedule, TargetKind
 from sagetrim.schedules.planner import (
     APPS_NOT_STARTED,
@@ -186,8 +187,6 @@ def collect_targets(region: str, kinds: set[TargetKind], client_for: ClientFor) 
             apps.extend(a for a in page.get("Apps", []) if a.get("Status") != "Deleted")
     if not notebooks and not apps:
         return []
-    from sagetrim.config import EXCLUDE_TAG  # here, so that the settings module may import the schedules
-
     tags = _tags(client_for(region, "resourcegroupstaggingapi"), sorted(kinds))
     exclude_key, exclude_value = EXCLUDE_TAG
 
