@@ -19,7 +19,7 @@ from typing import Any
 
 from sagetrim.catalog import load_catalog
 from sagetrim.config import Settings
-from sagetrim.inventory.scan import run_scan
+from sagetrim.pipeline.scan import run_scan
 from sagetrim.rules import select
 from sagetrim.sim.account import start_account
 from sagetrim.sim.fleet import Scenario

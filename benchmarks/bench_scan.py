@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from sagetrim.catalog import load_catalog
-from sagetrim.inventory.scan import run_scan
+from sagetrim.pipeline.scan import run_scan
 from sagetrim.sim.account import start_account
 from sagetrim.sim.fleet import Scenario
 

@@ -8,11 +8,11 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-import sagetrim.act as act_module
-from sagetrim.act import run_act
+import sagetrim.pipeline.act as act_module
 from sagetrim.catalog import load_catalog
 from sagetrim.config import Settings
-from sagetrim.inventory.scan import run_scan
+from sagetrim.pipeline.act import run_act
+from sagetrim.pipeline.scan import run_scan
 from sagetrim.rules import select
 from sagetrim.sim.cloudwatch import metric_store
 from sagetrim.sim.fleet import Scenario, build_fleet

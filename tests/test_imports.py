@@ -20,7 +20,14 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "sagetrim"
 
 # The bottom of the flow: what every step may use. None of it depends on a step, even indirectly.
 FOUNDATION = ("errors", "optout", "yamlfile", "costs", "catalog", "aws", "config")
-STEPS_AND_ABOVE = ("inventory", "rules", "actions", "pipeline", "report", "deploy", "demo", "cli", "clikit")
+STEPS_AND_ABOVE = ("inventory", "rules", "actions", "pipeline", "report", "deploy", "cli", "clikit")
+# The steps in the order data flows through them: none imports a later one.
+FLOW = ("inventory", "rules", "actions", "pipeline")
+# Type-only references up the flow that are known and bounded: the scan's result carries the rules' findings.
+TYPE_ONLY_EXCEPTIONS = {("sagetrim.inventory.scan", "sagetrim.rules"),
+                        ("sagetrim.inventory.scan", "sagetrim.rules.model")}
+# Only these draw on a terminal (module names, or packages ending in a dot).
+TERMINAL = ("sagetrim.cli", "sagetrim.clikit", "sagetrim.agent.cli", "sagetrim.report.")
 
 
 @dataclass(frozen=True)
@@ -93,6 +100,14 @@ def imports_of(module: str) -> tuple[Import, ...]:
             if target != module and not module.startswith(target + ".") and target in modules():
                 out.setdefault((target, type_only), Import(target, line, type_only))
     return tuple(out.values())
+
+
+@cache
+def external_imports(module: str) -> frozenset[str]:
+    """The top-level names of the packages outside sagetrim that `module` imports, anywhere in it."""
+    path = modules()[module]
+    names = _imports_in(ast.parse(path.read_text()).body, module, path, False)
+    return frozenset(name.split(".")[0] for name, _, _ in names if not name.startswith("sagetrim"))
 
 
 def _runtime_graph() -> dict[str, list[Import]]:
@@ -185,7 +200,8 @@ def test_the_reader_sees_imports_inside_functions_and_relative_ones():
     targets = {i.target for i in imports_of("sagetrim.config")}
     # then the package is there, and a function-level import elsewhere is too
     assert "sagetrim.schedules" in targets
-    assert "sagetrim.pipeline" in {i.target for i in imports_of("sagetrim.cli")}  # imported inside commands
+    assert "sagetrim.pipeline.scan" in {i.target for i in imports_of("sagetrim.cli")}  # inside a command
+    assert "rich" in external_imports("sagetrim.report.scan")
 
 
 def test_a_cycle_is_found_and_named():
@@ -213,6 +229,29 @@ def test_the_foundation_depends_on_no_step_of_the_flow(base):
     inside = [m for m in modules() if _component(m) == base]
     offending = sorted({(m, d) for m in inside for d in closure(m) if _component(d) in STEPS_AND_ABOVE})
     assert not offending, f"{base} reaches up the flow: " + ", ".join(f"{m} -> {d}" for m, d in offending)
+
+
+def test_a_step_imports_no_later_step():
+    offending = sorted(f"{m} (line {i.line}) -> {i.target}" for m in modules() for i in imports_of(m)
+                       if _component(m) in FLOW and _component(i.target) in FLOW
+                       and FLOW.index(_component(i.target)) > FLOW.index(_component(m))
+                       and not (i.type_only and (m, i.target) in TYPE_ONLY_EXCEPTIONS))
+    assert not offending, "steps that import a later step: " + ", ".join(offending)
+
+
+def test_the_pipeline_renders_nothing_and_knows_no_caller():
+    inside = [m for m in modules() if _component(m) == "pipeline"]
+    callers = sorted(f"{m} -> {i.target}" for m in inside for i in imports_of(m)
+                     if _component(i.target) in ("report", "cli", "clikit", "deploy"))
+    assert not callers, callers
+    assert not {m: external_imports(m) & {"rich", "typer"} for m in inside if external_imports(m) & {"rich", "typer"}}
+
+
+@pytest.mark.parametrize("library", ["rich", "typer"])
+def test_only_the_command_line_and_the_reports_draw_on_a_terminal(library):
+    drawing = sorted(m for m in modules() if library in external_imports(m)
+                     and not any(m == t or (t.endswith(".") and m.startswith(t)) for t in TERMINAL))
+    assert not drawing, f"{library} is imported by {drawing}"
 
 
 def test_nothing_imports_the_command_line():

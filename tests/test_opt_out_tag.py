@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-import sagetrim.act as act_module
-from sagetrim.act import run_act
+import sagetrim.pipeline.act as act_module
 from sagetrim.catalog import load_catalog
 from sagetrim.config import Settings
-from sagetrim.inventory.scan import run_scan
+from sagetrim.pipeline.act import run_act
+from sagetrim.pipeline.scan import run_scan
 from sagetrim.rules import select
 
 ROLE = "arn:aws:iam::123456789012:role/x"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sagetrim.catalog import load_catalog
 from sagetrim.config import Settings
-from sagetrim.rightsize import run_rightsize
+from sagetrim.pipeline.rightsize import run_rightsize
 from sagetrim.sim.fleet import Scenario, build_fleet
 
 REGION = "us-east-1"

@@ -13,7 +13,7 @@ from rich.console import Console
 
 from sagetrim import __version__
 from sagetrim.agent import cli as autostop_cli
-from sagetrim.clikit import DefaultCommandGroup, FormatOption, split_csv
+from sagetrim.clikit import DefaultCommandGroup, FormatOption, ProgressDisplay, split_csv
 from sagetrim.errors import SagetrimError, UsageError
 from sagetrim.report.output import Format, emit
 
@@ -213,17 +213,18 @@ def scan(
     scanned (the rest was)."""
     from sagetrim.aws.session import make_session
     from sagetrim.catalog import load_catalog
-    from sagetrim.inventory.scan import run_scan
-    from sagetrim.pipeline import load_settings
+    from sagetrim.pipeline.scan import run_scan
+    from sagetrim.pipeline.settings import load_settings
     from sagetrim.report.scan import RESOURCE_COLUMNS, resource_rows, scan_view
     from sagetrim.rules import select
 
     settings = load_settings(config)
     chosen = [] if split_csv(rules) == ["none"] else select(split_csv(rules))
     session = make_session(profile)
-    result = run_scan(session, split_csv(regions) or settings.regions, split_csv(role_arn) or settings.role_arns,
-                      load_catalog(), use_cache=not no_cache, rules=chosen, settings=settings,
-                      console=err_console if fmt is Format.TABLE and output is None else None)
+    with ProgressDisplay(err_console if fmt is Format.TABLE and output is None else None) as progress:
+        result = run_scan(session, split_csv(regions) or settings.regions,
+                          split_csv(role_arn) or settings.role_arns, load_catalog(), use_cache=not no_cache,
+                          rules=chosen, settings=settings, on_progress=progress)
     levels = ["low", "medium", "high"]
     if fail_on is not None and fail_on not in levels:
         raise UsageError(f"--fail-on takes low, medium or high, not {fail_on!r}.")
@@ -267,12 +268,12 @@ def act(
 
     Exit status 0, or 1 when an action failed, or 4 when an account or region could not be scanned (the
     rest was, and was acted on)."""
-    from sagetrim.act import run_act
     from sagetrim.actions.budget import TimeBudget
     from sagetrim.aws.session import make_session
     from sagetrim.catalog import load_catalog
     from sagetrim.costs import parse_duration
-    from sagetrim.pipeline import load_settings
+    from sagetrim.pipeline.act import run_act
+    from sagetrim.pipeline.settings import load_settings
     from sagetrim.report.act import OUTCOME_COLUMNS, outcomes_view
     from sagetrim.rules import select
 
@@ -290,9 +291,10 @@ def act(
                          "or `all`, or leave the option out for sagetrim.yaml's regions. Nothing was done.")
     settings = load_settings(config)
     session = make_session(profile)
-    run = run_act(session, split_csv(regions), split_csv(role_arn), load_catalog(), settings,
-                  select(split_csv(rules)), apply=apply, budget=budget,
-                  console=err_console if fmt is Format.TABLE and output is None else None)
+    with ProgressDisplay(err_console if fmt is Format.TABLE and output is None else None) as progress:
+        run = run_act(session, split_csv(regions), split_csv(role_arn), load_catalog(), settings,
+                      select(split_csv(rules)), apply=apply, budget=budget,
+                      on_progress=progress)
     rows = [o.to_json() for o in run.report.outcomes]
     emit(fmt, console, doc=run.to_json(), rows=rows, columns=OUTCOME_COLUMNS, table=lambda: outcomes_view(run),
          output=output)
@@ -321,7 +323,7 @@ def restore(
     from sagetrim.actions.restore import restore as restore_from_backup
     from sagetrim.actions.state import open_store
     from sagetrim.aws.session import default_region, make_session
-    from sagetrim.pipeline import load_settings
+    from sagetrim.pipeline.settings import load_settings
     from sagetrim.report.output import to_json
 
     settings = load_settings(config)
@@ -357,7 +359,7 @@ def journal(
     from sagetrim.actions.journal import read_journal
     from sagetrim.actions.state import open_store
     from sagetrim.aws.session import make_session
-    from sagetrim.pipeline import load_settings
+    from sagetrim.pipeline.settings import load_settings
     from sagetrim.report.act import JOURNAL_COLUMNS, journal_table, unreadable_text
 
     settings = load_settings(config)
@@ -405,10 +407,10 @@ def rightsize(
     the recommendation wins."""
     from sagetrim.aws.session import make_session
     from sagetrim.catalog import load_catalog
-    from sagetrim.pipeline import load_settings
+    from sagetrim.pipeline.rightsize import run_rightsize
+    from sagetrim.pipeline.settings import load_settings
     from sagetrim.report.output import to_json
     from sagetrim.report.rightsize import explanation_view
-    from sagetrim.rightsize import run_rightsize
 
     settings = load_settings(config)
     with err_console.status(f"Reading {name}'s utilization…"):
@@ -429,7 +431,7 @@ app.add_typer(schedule_app, name="schedule")
 
 
 def _schedules(config: Path | None) -> tuple[Any, list[Any]]:
-    from sagetrim.pipeline import load_settings
+    from sagetrim.pipeline.settings import load_settings
 
     settings = load_settings(config)
     if not settings.schedules.root:
@@ -528,7 +530,7 @@ def deploy_template(
     """The CloudFormation template (YAML): Lambda functions, EventBridge rules for the scan cycle and each
     schedule, an SNS topic, the state bucket and a least-privilege role; a StackSet-ready member role."""
     from sagetrim.deploy import render_template
-    from sagetrim.pipeline import load_settings
+    from sagetrim.pipeline.settings import load_settings
     from sagetrim.report.output import write_text
 
     write_text(render_template(load_settings(config)), out, console)
@@ -665,7 +667,7 @@ def config_init(
 @config_app.command("check")
 def config_check(config: ConfigOption = None) -> None:
     """Validate a settings file and print the settings in effect."""
-    from sagetrim.pipeline import load_settings
+    from sagetrim.pipeline.settings import load_settings
     from sagetrim.report.output import to_json
 
     console.print(to_json(load_settings(config).model_dump(by_alias=True, exclude_none=True)), markup=False)
@@ -713,11 +715,17 @@ def demo(
     fmt: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.TABLE,
 ) -> None:
     """Try sagetrim with no AWS account: scan a simulated team's SageMaker account and show the waste."""
-    from sagetrim.demo import run_demo
+    from sagetrim.pipeline.demo import run_demo
+    from sagetrim.pipeline.progress import Step
+    from sagetrim.report.demo import print_demo
 
     if fmt is Format.CSV:
         raise UsageError("demo prints a table or JSON; use --format table or --format json.")
-    run_demo(console, err_console, as_json=fmt is Format.JSON)
+    as_json = fmt is Format.JSON
+    shown: tuple[Step, ...] = ("start",) if as_json else ()
+    with ProgressDisplay(err_console, steps=shown) as progress:
+        run = run_demo(progress)
+    print_demo(run, console, as_json=as_json)
 
 
 def main() -> None:

@@ -1,12 +1,19 @@
-"""Small pieces the command line shares: a group with a default command, common options."""
+"""Small pieces the command line shares: a group with a default command, common options, a progress display."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from types import TracebackType
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as ProgressBar
+from rich.status import Status
 from typer.core import TyperGroup
 
+from sagetrim.pipeline.progress import Progress, Step
 from sagetrim.report.output import Format
 
 
@@ -39,3 +46,47 @@ def split_csv(values: list[str] | None) -> list[str]:
     for v in values or []:
         out.extend(p.strip() for p in v.split(",") if p.strip())
     return out
+
+
+class ProgressDisplay:
+    """Shows a run's progress events on a console: a bar for a step counted in units, a spinner for the
+    others; nothing when there is no console. Use it as a context manager, so that the display ends."""
+
+    def __init__(self, console: Console | None, steps: Collection[Step] = ()) -> None:
+        self.console = console
+        self.steps = steps
+        self._bar: ProgressBar | None = None
+        self._status: Status | None = None
+
+    def __call__(self, event: Progress) -> None:
+        if self.console is None or (self.steps and event.step not in self.steps):
+            return
+        if event.done == 0:
+            self.close()
+            if event.total > 1:
+                self._bar = ProgressBar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                        TimeElapsedColumn(), console=self.console, transient=True)
+                self._bar.add_task(event.message, total=event.total)
+                self._bar.start()
+            else:
+                self._status = self.console.status(event.message)
+                self._status.start()
+        elif self._bar is not None:
+            self._bar.update(self._bar.task_ids[0], completed=event.done, description=event.message)
+        if event.finished:
+            self.close()
+
+    def close(self) -> None:
+        """End whatever is shown."""
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+
+    def __enter__(self) -> ProgressDisplay:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from sagetrim.act import run_act
 from sagetrim.catalog import load_catalog
 from sagetrim.config import Settings
 from sagetrim.deploy import handlers, render_template
 from sagetrim.errors import ConfigError, UsageError
+from sagetrim.pipeline.act import run_act
 from sagetrim.rules import idle_endpoint, select
 from sagetrim.schedules import parse_schedules, session_clients
 from sagetrim.schedules import run_schedules as run_schedules_library

@@ -9,7 +9,7 @@ import pytest
 from tests.conftest import run_cli
 
 from sagetrim.catalog import Usage, load_catalog
-from sagetrim.inventory.scan import run_scan
+from sagetrim.pipeline.scan import run_scan
 
 ROLE = "arn:aws:iam::123456789012:role/SageMakerExecution"
 IMAGE = "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.3-cpu-py311"

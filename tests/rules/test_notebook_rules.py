@@ -9,7 +9,7 @@ import pytest
 
 from sagetrim.catalog import load_catalog
 from sagetrim.config import Settings
-from sagetrim.inventory.scan import run_scan
+from sagetrim.pipeline.scan import run_scan
 from sagetrim.rules import select
 
 ROLE = "arn:aws:iam::123456789012:role/x"

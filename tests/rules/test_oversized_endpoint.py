@@ -10,7 +10,7 @@ import pytest
 from sagetrim.aws.metrics import fetch_metrics
 from sagetrim.catalog import Usage, load_catalog
 from sagetrim.config import Settings
-from sagetrim.inventory.scan import run_scan
+from sagetrim.pipeline.scan import run_scan
 from sagetrim.rules import select, sizing
 from sagetrim.sim.fleet import Scenario, build_fleet
 

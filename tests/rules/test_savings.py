@@ -8,7 +8,7 @@ import pytest
 
 from sagetrim.catalog import load_catalog
 from sagetrim.config import Settings
-from sagetrim.inventory.scan import run_scan
+from sagetrim.pipeline.scan import run_scan
 from sagetrim.sim.fleet import Scenario, build_fleet
 
 SKLEARN = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"

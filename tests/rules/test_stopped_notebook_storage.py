@@ -6,7 +6,7 @@ import pytest
 
 from sagetrim.catalog import load_catalog
 from sagetrim.config import Settings
-from sagetrim.inventory.scan import run_scan
+from sagetrim.pipeline.scan import run_scan
 from sagetrim.rules import select
 from sagetrim.sim.fleet import Scenario, build_fleet
 

@@ -87,7 +87,7 @@ def _csv(value: Any) -> list[str]:
 
 def _settings_from_yaml(text: str, source: str) -> Settings:
     """Validate settings given as YAML text; errors name ``source`` instead of a temporary file."""
-    from sagetrim.pipeline import load_settings
+    from sagetrim.pipeline.settings import load_settings
 
     with tempfile.TemporaryDirectory(prefix="sagetrim-") as tmp:
         path = Path(tmp) / CONFIG_KEY
@@ -214,9 +214,9 @@ def _handle(name: str, event: Any, context: Any, body: Callable[[Mapping[str, An
 
 
 def _scan_and_act(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-    from sagetrim.act import run_act
     from sagetrim.actions.budget import TimeBudget
     from sagetrim.catalog import load_catalog
+    from sagetrim.pipeline.act import run_act
     from sagetrim.rules import select
 
     inv = resolve_invocation(event)

@@ -15,7 +15,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 from sagetrim.aws.calls import CallCounter
 from sagetrim.aws.session import caller_account, client
 from sagetrim.catalog import Catalog
-from sagetrim.config import Settings
 from sagetrim.errors import UsageError
 from sagetrim.inventory.collectors import COLLECTORS, RegionScope
 from sagetrim.inventory.costing import Pricer
@@ -24,7 +23,6 @@ from sagetrim.inventory.model import Kind, Resource, ScanError
 
 if TYPE_CHECKING:
     from sagetrim.rules.model import Finding
-    from sagetrim.rules.rule import Rule
 
 REGION_WORKERS = 8
 
@@ -244,66 +242,3 @@ def resolve_regions(session: boto3.Session, requested: list[str]) -> list[str]:
     if unknown:
         raise UsageError(f"unknown region(s): {', '.join(unknown)}; SageMaker runs in {', '.join(sorted(available))}.")
     return requested
-
-
-def run_scan(session: boto3.Session, regions: list[str], role_arns: list[str], catalog: Catalog, *,
-             use_cache: bool = True, now: datetime | None = None, console: Any = None,
-             rules: list[Rule[Any]] | None = None, settings: Settings | None = None,
-             history_days: int | None = None) -> ScanResult:
-    """Resolve accounts and regions, scan them (with a progress display on `console` if given), and run
-    the rules over what was found unless `rules` is empty. `history_days` (by default what the rules ask
-    for) is how far back to read finished jobs for them."""
-    from sagetrim.rules import select
-
-    chosen = select(None) if rules is None else list(rules)
-    settings = settings or Settings()
-    if history_days is None:
-        history_days = max((rule.days_of_history(settings.rule_params(rule.id, rule.params)) for rule in chosen),
-                           default=0)
-    facts = any(rule.needs_endpoint_facts for rule in chosen)
-    counter = CallCounter()
-    early_errors: list[ScanError] = []
-    accounts = resolve_accounts(session, role_arns, counter, early_errors)
-    where = resolve_regions(session, regions)
-    if console is None:
-        result = scan(accounts, where, catalog, now=now, counter=counter, use_cache=use_cache,
-                      history_days=history_days, endpoint_facts=facts)
-    else:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        total = len(accounts) * len(where) * len(Kind)
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=console, transient=True) as progress:
-            task = progress.add_task("Scanning SageMaker", total=total)
-
-            def tick(account: str, region: str, kind: str, found: int) -> None:
-                progress.update(task, advance=1, description=f"Scanning {region} {kind}")
-
-            result = scan(accounts, where, catalog, now=now, counter=counter, use_cache=use_cache, on_progress=tick,
-                          history_days=history_days, endpoint_facts=facts)
-    if chosen:
-        from sagetrim.rules.engine import evaluate_all
-
-        sessions = {a.account_id: a.session for a in accounts}
-        clients: dict[tuple[str, str, str], Any] = {}
-
-        def client_for(account: str, region: str, service: str) -> Any:
-            key = (account, region, service)
-            if key not in clients:
-                clients[key] = counter.attach(client(sessions[account], service, region))
-            return clients[key]
-
-        from contextlib import nullcontext
-
-        status = console.status(f"Reading metrics and running {len(chosen)} rules…") if console else nullcontext()
-        with status:
-            evaluation = evaluate_all(result.resources + result.history,
-                                      [(a.account_id, r) for a in accounts for r in where], chosen, settings,
-                                      catalog, now or result.finished, client_for)
-        result.findings, result.excluded = evaluation.findings, evaluation.excluded
-        result.errors.extend(evaluation.errors)
-        result.api_calls = counter.counts()
-    result.errors = early_errors + result.errors
-    result.accounts = sorted({*result.accounts, *(e.account for e in early_errors)})
-    result.sessions = {a.account_id: a.session for a in accounts}
-    return result

@@ -7,7 +7,7 @@ from typing import Any
 from rich.console import Group, RenderableType
 from rich.table import Table
 
-from sagetrim.act import ActRun
+from sagetrim.pipeline.act import ActRun
 from sagetrim.report.output import money, new_table
 from sagetrim.report.scan import errors_table
 

@@ -1,36 +1,23 @@
 """Turn a scan into findings: per account and region, read what the rules need in a few batched
-calls (opted-out resources, metrics, lifecycle scripts), then run the rules, which never call AWS."""
+calls (opted-out resources, metrics, lifecycle scripts: enrich), then run the rules, which never call AWS
+(evaluate)."""
 
 from __future__ import annotations
 
 import base64
-from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from sagetrim.aws.metrics import MetricQuery, fetch_metrics
 from sagetrim.catalog import Catalog
-from sagetrim.config import Settings
-from sagetrim.inventory.model import Kind, Resource, ScanError
+from sagetrim.inventory.model import Kind, Resource
 from sagetrim.optout import EXCLUDE_TAG
 from sagetrim.rules.context import RuleContext
 from sagetrim.rules.model import Finding
 from sagetrim.rules.rule import Rule
 
 ClientFor = Callable[[str, str, str], Any]  # (account, region, service) -> client
-
-
-@dataclass
-class Evaluation:
-    """The findings of one run of the rules, what was left out by opt-out, and what failed."""
-
-    findings: list[Finding] = field(default_factory=list)
-    excluded: list[str] = field(default_factory=list)  # ARNs opted out with the sagetrim:exclude tag
-    errors: list[ScanError] = field(default_factory=list)
 
 
 def opted_out(tagging: Any) -> set[str]:
@@ -56,14 +43,14 @@ def lifecycle_scripts(sagemaker: Any, names: set[str]) -> dict[str, str]:
     return out
 
 
-def evaluate_region(account: str, region: str, resources: list[Resource], rules: list[Rule[Any]],
-                    settings: Settings, catalog: Catalog, now: datetime, client_for: ClientFor) -> Evaluation:
-    """Run the rules over one account and region."""
-    out = Evaluation()
+def enrich_region(account: str, region: str, resources: list[Resource], rules: list[Rule[Any]],
+                  params: dict[str, Any], catalog: Catalog, now: datetime,
+                  client_for: ClientFor) -> tuple[RuleContext, list[str]]:
+    """What the rules read in one account and region, besides the resources: opt-outs, metrics and
+    lifecycle scripts, in a few batched calls. Returns the rules' context, without the opted-out
+    resources, and the ARNs of those."""
     excluded = opted_out(client_for(account, region, "resourcegroupstaggingapi"))
     kept = [r for r in resources if r.arn not in excluded]
-    out.excluded = sorted(r.arn for r in resources if r.arn in excluded)
-    params = {rule.id: settings.rule_params(rule.id, rule.params) for rule in rules}
     queries: list[MetricQuery] = []
     for rule in rules:
         queries.extend(rule.query(kept, params[rule.id], now, catalog))
@@ -75,31 +62,12 @@ def evaluate_region(account: str, region: str, resources: list[Resource], rules:
                  if r.kind is Kind.NOTEBOOK and r.status == "InService" and r.details.get("lifecycle_config")}
         if names:
             ctx.lifecycle_scripts = lifecycle_scripts(client_for(account, region, "sagemaker"), names)
+    return ctx, sorted(r.arn for r in resources if r.arn in excluded)
+
+
+def evaluate_region(ctx: RuleContext, rules: list[Rule[Any]], params: dict[str, Any]) -> list[Finding]:
+    """Run the rules over one account and region; they read the context and never call AWS."""
+    findings: list[Finding] = []
     for rule in rules:
-        out.findings.extend(rule.evaluate(ctx, params[rule.id]))
-    return out
-
-
-def evaluate_all(resources: list[Resource], targets: list[tuple[str, str]], rules: list[Rule[Any]],
-                 settings: Settings, catalog: Catalog, now: datetime, client_for: ClientFor) -> Evaluation:
-    """Every (account, region) in turn; one that fails is reported and gives no findings (its opt-outs
-    could not be read), and the others go on."""
-    by_target: dict[tuple[str, str], list[Resource]] = defaultdict(list)
-    for r in resources:
-        by_target[(r.account, r.region)].append(r)
-    total = Evaluation()
-    for account, region in targets:
-        if not by_target.get((account, region)):
-            continue
-        try:
-            part = evaluate_region(account, region, by_target[(account, region)], rules, settings, catalog, now,
-                                   client_for)
-        except (ClientError, BotoCoreError) as exc:
-            err = exc.response.get("Error", {}) if isinstance(exc, ClientError) else {}
-            total.errors.append(ScanError(account, region, "findings", err.get("Code", type(exc).__name__),
-                                          err.get("Message", str(exc))))
-            continue
-        total.findings.extend(part.findings)
-        total.excluded.extend(part.excluded)
-    total.findings.sort(key=lambda f: (-f.monthly_savings_usd, f.rule, f.name))
-    return total
+        findings.extend(rule.evaluate(ctx, params[rule.id]))
+    return findings

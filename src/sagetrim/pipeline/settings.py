@@ -1,5 +1,5 @@
-"""The flow of a run, one step after the other: accounts x regions -> collect -> enrich -> evaluate -> act
--> report. The command line and the Lambda handlers both call these functions."""
+"""The settings a run starts from: the file, with each rule's section checked against that rule's Params
+(the settings module sits below the rules and learns their Params here)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`sagetrim act`: scan, find, then carry out the recommended actions — planned only, unless applied."""
+"""The act step: carry out the findings' recommended actions — planned only, unless applied."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ from sagetrim.actions.state import StateStore, open_store
 from sagetrim.aws.session import client
 from sagetrim.catalog import Catalog
 from sagetrim.config import Settings
-from sagetrim.inventory.scan import ScanResult, run_scan
+from sagetrim.inventory.scan import ScanResult
+from sagetrim.pipeline.progress import OnProgress, ignore
+from sagetrim.pipeline.scan import run_scan
 from sagetrim.rules import RULES
 from sagetrim.rules.model import Finding
 from sagetrim.rules.rule import Rule
@@ -54,17 +56,24 @@ def _rechecker(scan: ScanResult, settings: Settings) -> Any:
 
 
 def run_act(session: boto3.Session, regions: list[str], role_arns: list[str], catalog: Catalog, settings: Settings,
-            rules: list[Rule[Any]] | None, *, apply: bool, console: Any = None,
-            store: StateStore | None = None, scan: ScanResult | None = None,
-            budget: TimeBudget | None = None) -> ActRun:
-    """Find waste and act on it: every action planned (and journaled) unless `apply`.
+            rules: list[Rule[Any]] | None, *, apply: bool, on_progress: OnProgress = ignore,
+            store: StateStore | None = None, budget: TimeBudget | None = None) -> ActRun:
+    """Scan, find waste and act on it: every action planned (and journaled) unless `apply`."""
+    scan = run_scan(session, regions or settings.regions, role_arns or settings.role_arns, catalog,
+                    rules=rules, settings=settings, on_progress=on_progress)
+    return act(session, scan, settings, apply=apply, store=store, budget=budget)
 
-    `scan` reuses a scan just made (with its findings) instead of scanning again. `budget` bounds the time
-    of the actions (see :class:`TimeBudget`); what does not fit is deferred to the next run.
+
+def act(session: boto3.Session, scan: ScanResult, settings: Settings, *, apply: bool,
+        store: StateStore | None = None, budget: TimeBudget | None = None) -> ActRun:
+    """Act on a scan's findings: every action planned (and journaled) unless `apply`.
+
+    Args:
+        session: the caller's session; notices go out as the caller.
+        scan: a scan with its findings and the sessions of its accounts.
+        store: where backups and the journal go; by default the settings' state.
+        budget: bounds the time of the actions (see :class:`TimeBudget`); what does not fit is deferred.
     """
-    if scan is None:
-        scan = run_scan(session, regions or settings.regions, role_arns or settings.role_arns, catalog,
-                        rules=rules, settings=settings, console=console)
     enabled = set(settings.actions.enabled)
     findings = [f for f in scan.findings if f.action.value in enabled]
     store = store or open_store(settings.state, session)

@@ -12,7 +12,7 @@ from sagetrim.catalog import Catalog
 from sagetrim.config import Settings
 from sagetrim.errors import UsageError
 from sagetrim.inventory.model import Kind, Resource
-from sagetrim.inventory.scan import run_scan
+from sagetrim.pipeline.scan import run_scan
 from sagetrim.rules import RULES
 from sagetrim.rules.sizing import Explanation, explain, profile_queries
 
