@@ -46,13 +46,27 @@ def _rules_model(rule_params: tuple[tuple[str, type], ...]) -> type[BaseModel]:
         model = create_model(f"{rule_id.replace('-', '_')}_params",
                              __config__=ConfigDict(extra="forbid"), **params_fields)
         fields[rule_id.replace("-", "_")] = (model | None, Field(None, alias=rule_id))
-    return create_model("RuleSettings", __config__=ConfigDict(extra="forbid", populate_by_name=True), **fields)
+    return create_model("RuleSettings", __base__=_CheckedRules, **fields)
 
 
 class RuleOverrides(BaseModel):
     """Each rule's settings by rule id, as given; checked against the rules' Params when read from a file."""
 
     model_config = ConfigDict(extra="allow")
+
+    def overrides(self) -> dict[str, Any]:
+        """Each rule's settings as given, by rule id."""
+        return {k: v for k, v in self.model_dump(by_alias=True, exclude_unset=True).items() if v is not None}
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when they set the same rules the same way, checked against the Params or not."""
+        if isinstance(other, RuleOverrides):
+            return self.overrides() == other.overrides()
+        return NotImplemented
+
+
+class _CheckedRules(RuleOverrides):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 class NotifySettings(BaseModel):
