@@ -1,11 +1,10 @@
 """The CloudFormation template: it passes cfn-lint, creates in the simulated account as a scanner, a member
-or a fan-out stack, and its schedule rules fire whenever the schedules' local times come round."""
+or a fan-out stack, and each schedule gets rules on its UTC expressions."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from cfnlint.api import ManualArgs, lint
@@ -13,9 +12,9 @@ from cfnlint.api import ManualArgs, lint
 from sagetrim.config import Settings
 from sagetrim.deploy import build_template, handlers, render_template
 from sagetrim.deploy.policy import SCAN_PERMISSIONS
-from sagetrim.deploy.template import HANDLERS, RUNTIME, rule_expression
+from sagetrim.deploy.template import HANDLERS, RUNTIME
 from sagetrim.errors import UsageError
-from sagetrim.schedules import parse_expression
+from sagetrim.schedules import parse_expression, utc_expression
 from sagetrim.sim.account import start_account
 from tests.deploy.helpers import allowed_actions, deploy, load_template
 
@@ -46,37 +45,6 @@ def test_given_settings_when_the_template_is_rendered_then_it_passes_cfn_lint(na
     matches = lint(render_template(VARIANTS[name], now=JAN),
                    config=ManualArgs(regions=LINT_REGIONS, include_checks=["I"]))
     assert [str(m) for m in matches] == []
-
-
-@pytest.mark.parametrize(("expression", "timezone", "expected"), [
-    ("cron(0 7 ? * MON-FRI *)", "UTC", "cron(0 7 ? * MON-FRI *)"),
-    ("cron(0 7 ? * MON-FRI *)", "Europe/Paris", "cron(0 5,6 ? * MON-FRI *)"),  # UTC+1 in winter, +2 in summer
-    ("cron(30 23 ? * MON-FRI *)", "Asia/Kolkata", "cron(0 18 ? * MON-FRI *)"),  # UTC+5:30, no summer time
-    ("cron(30 0 ? * TUE-SAT *)", "Asia/Kolkata", "cron(0 19 * * ? *)"),  # the day before in UTC: every day
-    ("cron(0/15 8-9 ? * MON *)", "America/New_York", "cron(0,15,30,45 12,13,14 ? * MON *)"),
-    ("cron(0 * ? * MON *)", "Europe/Paris", "cron(0 * * * ? *)"),
-    ("cron(0 7 1 * ? 2027)", "Australia/Sydney", "cron(0 20,21 * * ? *)"),
-    ("rate(5 minutes)", "Europe/Paris", "rate(5 minutes)"),
-])
-def test_given_a_schedule_in_a_time_zone_when_made_a_rule_then_the_rule_is_utc(
-        expression: str, timezone: str, expected: str) -> None:
-    assert rule_expression(parse_expression(expression), timezone, around=JAN) == expected
-
-
-@pytest.mark.parametrize(("expression", "timezone"), [
-    ("cron(0 7 ? * MON-FRI *)", "Europe/Paris"), ("cron(30 0 ? * TUE-SAT *)", "Asia/Kolkata"),
-    ("cron(45 23 L * ? *)", "America/Los_Angeles"), ("cron(0 2 ? * SUN#1 *)", "Europe/London"),
-])
-def test_given_a_year_of_local_fires_when_checked_then_the_utc_rule_fires_at_each(expression: str,
-                                                                                  timezone: str) -> None:
-    local = parse_expression(expression)
-    rule = parse_expression(rule_expression(local, timezone, around=JAN))
-    tz = ZoneInfo(timezone)
-    fires = local.fires_after(JAN, tz)
-    for _ in range(60):
-        moment = next(fires)
-        utc_fire = next(rule.fires_after(moment - timedelta(seconds=1), ZoneInfo("UTC")))
-        assert utc_fire == moment, f"{moment} ({moment.astimezone(UTC)}) has no UTC fire"
 
 
 def test_given_settings_when_rendered_then_the_functions_read_them_back_without_the_stack_parameters() -> None:
@@ -133,7 +101,7 @@ def test_given_the_template_when_the_scanner_stack_is_created_then_every_resourc
     assert by_logical["ScanRule"]["ScheduleExpression"] == "rate(12 hours)"
     schedule_rules = {k: v["ScheduleExpression"] for k, v in by_logical.items() if k != "ScanRule"}
     office = [e for k, e in schedule_rules.items() if "OfficeHours" in k]
-    assert sorted(office) == [rule_expression(parse_expression(e), "Europe/Paris") for e in (
+    assert sorted(office) == [utc_expression(parse_expression(e), "Europe/Paris") for e in (
         "cron(0 19 ? * MON-FRI *)", "cron(0 7 ? * MON-FRI *)")]
     assert schedule_rules["Schedule3HourlyStartStopRule"] == "rate(1 hour)"
     for logical, rule in by_logical.items():

@@ -9,10 +9,9 @@ One template, two uses, chosen by the ``ScannerRoleArn`` parameter:
 - a role ARN: the *member* stack, for a service-managed StackSet over an organization. It creates only the
   role ``MemberRoleName``, which that scanner role may assume, with what sagetrim calls in an account.
 
-EventBridge rules read cron expressions in UTC. A schedule in another time zone gets a rule that fires at
-every UTC time its local times can fall on (e.g. 05:00 and 06:00 UTC for 07:00 in Paris, winter and
-summer); the schedule runner evaluates the expression in its own time zone and acts on the latest transition,
-so a fire that is not a transition changes nothing.
+EventBridge rules read cron expressions in UTC: a schedule in another time zone gets a rule on
+:func:`sagetrim.schedules.utc_expression`, which fires at every UTC time its local times can fall on. The
+template is built with long-form intrinsic functions and written as YAML by :mod:`sagetrim.deploy.cfn`.
 """
 
 from __future__ import annotations
@@ -20,15 +19,15 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import yaml
 
 from sagetrim import __version__
 from sagetrim.config import Settings
 from sagetrim.deploy import policy
+from sagetrim.deploy.cfn import NO_VALUE, dump_yaml, equals, get_att, if_, not_, ref, sub
 from sagetrim.deploy.handlers import (
     CONFIG_KEY,
     ENV_APPLY,
@@ -40,8 +39,7 @@ from sagetrim.deploy.handlers import (
 )
 from sagetrim.errors import UsageError
 from sagetrim.rules.model import Action
-from sagetrim.schedules import RateExpression, Schedule
-from sagetrim.schedules.cron import ScheduleExpression
+from sagetrim.schedules import Schedule, utc_expression
 
 __all__ = [
     "DEFAULT_SCAN_SCHEDULE",
@@ -49,7 +47,6 @@ __all__ = [
     "RUNTIME",
     "build_template",
     "render_template",
-    "rule_expression",
 ]
 
 RUNTIME = "python3.11"
@@ -66,97 +63,10 @@ DEFAULT_MEMBER_ROLE = "sagetrim-member"
 MAX_INLINE_CONFIG = 3000
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
                       3288, 3653)
-NO_VALUE = {"Ref": "AWS::NoValue"}
 _REGION = r"[a-z]{2}(-[a-z]+)+-\d+"
 _ROLE = r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=.@/-]+"  # no commas: the list is comma-separated
 _REGIONS_PATTERN = rf"^$|^{_REGION}(,{_REGION})*$"
 _ROLES_PATTERN = rf"^$|^{_ROLE}(,{_ROLE})*$"
-
-
-# --- intrinsic functions (long form in Python; short form in the YAML) --------------------------------
-
-
-def ref(name: str) -> dict[str, Any]:
-    return {"Ref": name}
-
-
-def sub(text: str) -> dict[str, Any]:
-    return {"Fn::Sub": text}
-
-
-def get_att(resource: str, attribute: str) -> dict[str, Any]:
-    return {"Fn::GetAtt": [resource, attribute]}
-
-
-def if_(condition: str, then: Any, otherwise: Any) -> dict[str, Any]:
-    return {"Fn::If": [condition, then, otherwise]}
-
-
-def equals(a: Any, b: Any) -> dict[str, Any]:
-    return {"Fn::Equals": [a, b]}
-
-
-def not_(condition: Any) -> dict[str, Any]:
-    return {"Fn::Not": [condition]}
-
-
-# --- schedule expressions for EventBridge rules ---------------------------------------------------------
-
-
-def _offsets(tz: ZoneInfo, around: datetime) -> set[int]:
-    """The UTC offsets, in minutes, that ``tz`` has within a year either side of ``around``."""
-    start = around.astimezone(UTC).replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=366)
-    out = set()
-    for day in range(0, 733):
-        offset = (start + timedelta(days=day)).astimezone(tz).utcoffset()
-        out.add(int(offset.total_seconds() // 60) if offset is not None else 0)
-    return out
-
-
-def _numbers(field: str) -> list[int] | None:
-    return None if field == "*" else [int(v) for v in field.split(",")]
-
-
-def _fields(values: set[int], every: int) -> str:
-    return "*" if len(values) >= every else ",".join(str(v) for v in sorted(values))
-
-
-def rule_expression(expression: ScheduleExpression, timezone: str, around: datetime | None = None) -> str:
-    """An EventBridge rule expression (UTC) that fires at least whenever ``expression`` fires in ``timezone``.
-
-    Args:
-        expression: a schedule's start or stop expression.
-        timezone: the schedule's IANA time zone.
-        around: the moment whose year either side decides the time zone's offsets; now by default.
-
-    Returns:
-        The expression itself in UTC (and for rates, which ignore time zones); otherwise a cron expression
-        whose minutes and hours cover every offset the zone has, and whose days are every day when a
-        local time can fall on another UTC day.
-    """
-    if isinstance(expression, RateExpression):
-        return expression.text
-    offsets = _offsets(ZoneInfo(timezone), around or datetime.now(UTC))
-    if offsets == {0}:
-        return expression.text
-    minutes_field, hours_field = expression.croniter_fields.split()[:2]
-    minutes, hours = _numbers(minutes_field), _numbers(hours_field)
-    crosses_days = hours is None
-    utc_minutes: set[int] = set()
-    utc_hours: set[int] = set()
-    for offset in offsets:
-        for hour in hours if hours is not None else [0]:
-            for minute in minutes if minutes is not None else [0, 59]:
-                moment = hour * 60 + minute - offset
-                if hours is not None and not 0 <= moment < 24 * 60:
-                    crosses_days = True
-                moment %= 24 * 60
-                utc_hours.add(moment // 60)
-                utc_minutes.add(moment % 60)
-    minute_text = "*" if minutes is None else _fields(utc_minutes, 60)
-    hour_text = "*" if hours is None else _fields(utc_hours, 24)
-    days = "* * ? *" if crosses_days else " ".join(expression.fields[2:])
-    return f"cron({minute_text} {hour_text} {days})"
 
 
 # --- the template -----------------------------------------------------------------------------------
@@ -334,7 +244,7 @@ def _schedule_rules(schedules: Sequence[Schedule], around: datetime | None) -> d
         by_expression: dict[str, list[str]] = {}
         for action, expression in (("start", schedule.start), ("stop", schedule.stop)):
             if expression is not None:
-                by_expression.setdefault(rule_expression(expression, schedule.timezone, around), []).append(action)
+                by_expression.setdefault(utc_expression(expression, schedule.timezone, around), []).append(action)
         for expression_text, actions in by_expression.items():
             label = "".join(a.capitalize() for a in actions)
             logical = f"Schedule{index}{_logical(schedule.name)}{label}"
@@ -491,55 +401,6 @@ def build_template(settings: Settings, *, schedule_settings: Sequence[Schedule] 
     }
 
 
-# --- YAML -----------------------------------------------------------------------------------------
-
-
-class _Tagged:
-    """A value written with a CloudFormation short-form tag (``!Ref X``)."""
-
-    def __init__(self, tag: str, value: Any) -> None:
-        self.tag, self.value = tag, value
-
-
-class _Dumper(yaml.SafeDumper):
-    """PyYAML's safe dumper, with CloudFormation's short forms and block-style multi-line strings."""
-
-
-def _represent_tagged(dumper: yaml.SafeDumper, data: _Tagged) -> yaml.Node:
-    if isinstance(data.value, list):
-        return dumper.represent_sequence(data.tag, data.value)
-    if isinstance(data.value, dict):
-        return dumper.represent_mapping(data.tag, data.value)
-    return dumper.represent_scalar(data.tag, str(data.value))
-
-
-def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
-    if "\n" in data:
-        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
-    return dumper.represent_str(data)
-
-
-_Dumper.add_representer(_Tagged, _represent_tagged)
-_Dumper.add_representer(str, _represent_str)
-
-
-def _short_forms(value: Any) -> Any:
-    """Turn ``{"Ref": x}`` and ``{"Fn::Name": ...}`` into tagged values, everywhere."""
-    if isinstance(value, list):
-        return [_short_forms(v) for v in value]
-    if isinstance(value, dict):
-        if len(value) == 1:
-            (key, inner), = value.items()
-            if key == "Ref":
-                return _Tagged("!Ref", inner)
-            if key == "Fn::GetAtt" and isinstance(inner, list) and all(isinstance(p, str) for p in inner):
-                return _Tagged("!GetAtt", ".".join(inner))
-            if key.startswith("Fn::"):
-                return _Tagged("!" + key.removeprefix("Fn::"), _short_forms(inner))
-        return {k: _short_forms(v) for k, v in value.items()}
-    return value
-
-
 def render_template(settings: Settings, *, schedule_settings: Sequence[Schedule] | None = None,
                     now: datetime | None = None) -> str:
     """The CloudFormation template as YAML, with ``!Ref``, ``!Sub``, ``!GetAtt``… short forms.
@@ -559,7 +420,5 @@ def render_template(settings: Settings, *, schedule_settings: Sequence[Schedule]
               "# Member accounts (a service-managed StackSet): --capabilities CAPABILITY_NAMED_IAM --parameters "
               "ParameterKey=ScannerRoleArn,ParameterValue=<the scanner's RoleArn output> "
               "ParameterKey=CodeS3Bucket,ParameterValue=<the scanner's>\n")
-    body: str = yaml.dump(_short_forms(template), Dumper=_Dumper, sort_keys=False, default_flow_style=False,
-                          width=120, allow_unicode=True)
-    return header + body
+    return header + dump_yaml(template)
 
