@@ -11,7 +11,8 @@ from __future__ import annotations
 import importlib
 import threading
 from datetime import UTC, datetime, timedelta
-from typing import Any
+
+from sagetrim.sim.moto_patch import replace
 
 __all__ = ["SimClock", "active_clock", "install", "now", "to_naive_utc", "uninstall", "utcnow"]
 
@@ -114,8 +115,7 @@ def install(clock: SimClock) -> None:
         for name in PATCHED_MODULES:
             if name in _patched:
                 continue
-            module: Any = importlib.import_module(name)
-            module.utcnow = _sim_utcnow
+            replace(importlib.import_module(name), "utcnow", _sim_utcnow)
             _patched.add(name)
 
 

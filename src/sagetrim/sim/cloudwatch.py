@@ -58,6 +58,7 @@ from sagetrim.sim.metrics_store import (
     metric_key,
     parse_percentile,
 )
+from sagetrim.sim.moto_patch import existing, replace
 
 if TYPE_CHECKING:
     from botocore.model import ListShape, Shape
@@ -124,20 +125,24 @@ def install() -> None:
     with _install_lock:
         if getattr(CloudWatchBackend, _INSTALLED_ATTR, False):
             return
+        # _WireResult and _fast_json_serializer build on these.
+        existing(ActionResult, "execute_result")
+        existing(BaseJSONSerializer, "_serialize_type_list")
+        existing(BaseJSONSerializer, "_default_serialize")
         for name, func in {
             "put_metric_data": _backend_put_metric_data,
             "get_metric_data": _backend_get_metric_data,
             "get_metric_statistics": _backend_get_metric_statistics,
             "list_metrics": _backend_list_metrics,
         }.items():
-            setattr(CloudWatchBackend, name, func)
+            replace(CloudWatchBackend, name, func)
         for name, func in {
             "put_metric_data": _response_put_metric_data,
             "get_metric_data": _response_get_metric_data,
             "get_metric_statistics": _response_get_metric_statistics,
             "list_metrics": _response_list_metrics,
         }.items():
-            setattr(CloudWatchResponse, name, func)
+            replace(CloudWatchResponse, name, func)
         setattr(CloudWatchBackend, _INSTALLED_ATTR, True)
 
 

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 
 from sagetrim.sim import clock
+from sagetrim.sim.moto_patch import MOTO_TESTED, MotoMismatch, existing, replace
 
 if TYPE_CHECKING:
     from botocore.model import ListShape, ServiceModel, Shape, StructureShape
@@ -92,8 +93,8 @@ def instance_types(shape: str) -> frozenset[str]:
 
 
 def _patch(owner: Any, name: str, value: Any) -> None:
-    """Replace an attribute of a moto class (kept in one place so every patch is easy to find)."""
-    setattr(owner, name, value)
+    """Replace an existing attribute of a moto class (kept in one place so every patch is easy to find)."""
+    replace(owner, name, value)
 
 
 def _moto(module: str) -> Any:
@@ -487,8 +488,8 @@ def _patch_instance_types() -> None:
     _patch(models.Cluster, "valid_cluster_node_instance_types", cluster_type)
 
     backend = models.SageMakerModelBackend
-    create_training_job = backend.create_training_job
-    create_transform_job = backend.create_transform_job
+    create_training_job = existing(backend, "create_training_job")
+    create_transform_job = existing(backend, "create_transform_job")
 
     # AWS rejects an unknown training or transform instance type; moto stores anything.
     def checked_training_job(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -511,12 +512,16 @@ def _patch_paging() -> None:
 
     # A SageMaker List call without MaxResults returns 10 items (AWS documents 10 for ListEndpoints,
     # ListTransformJobs and ListHyperParameterTuningJobs); moto returned 100.
+    pagination = existing(models, "PAGINATION_MODEL")
     for method in ("list_endpoints", "list_hyper_parameter_tuning_jobs"):
-        models.PAGINATION_MODEL[method]["limit_default"] = DEFAULT_PAGE_SIZE
+        if "limit_default" not in pagination.get(method, {}):
+            raise MotoMismatch(f"moto's SageMaker PAGINATION_MODEL has no limit_default for {method}; "
+                               f"the simulated account is written for moto {MOTO_TESTED}")
+        pagination[method]["limit_default"] = DEFAULT_PAGE_SIZE
 
     backend = models.SageMakerModelBackend
-    list_endpoints = backend.list_endpoints
-    list_tuning_jobs = backend.list_hyper_parameter_tuning_jobs
+    list_endpoints = existing(backend, "list_endpoints")
+    list_tuning_jobs = existing(backend, "list_hyper_parameter_tuning_jobs")
 
     # ListEndpoints sorts by CreationTime, newest first, unless asked otherwise; moto sorted oldest first.
     def sorted_endpoints(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -546,7 +551,7 @@ def _patch_paging() -> None:
         return lister
 
     for operation in _LISTINGS:
-        setattr(responses.SageMakerResponse, _snake(operation), make_lister(operation))
+        _patch(responses.SageMakerResponse, _snake(operation), make_lister(operation))
 
 
 def _patch_fields() -> None:
@@ -555,7 +560,7 @@ def _patch_fields() -> None:
 
     # DescribeEndpoint shows the AsyncInferenceConfig of the endpoint's config; moto dropped it.
     backend = models.SageMakerModelBackend
-    create_endpoint = backend.create_endpoint
+    create_endpoint = existing(backend, "create_endpoint")
 
     def endpoint_with_async(self: Any, *args: Any, **kwargs: Any) -> Any:
         endpoint = create_endpoint(self, *args, **kwargs)
@@ -567,7 +572,7 @@ def _patch_fields() -> None:
     _patch(backend, "create_endpoint", endpoint_with_async)
 
     # A variant created without InitialVariantWeight has weight 1.0; moto left the weights out.
-    process_variants = models.FakeEndpoint._process_production_variants
+    process_variants = existing(models.FakeEndpoint, "_process_production_variants")
 
     def variants_with_weights(self: Any, production_variants: list[dict[str, Any]]) -> Any:
         variants = process_variants(self, production_variants)
@@ -581,7 +586,7 @@ def _patch_fields() -> None:
 
     # DescribeTrainingJob reports TrainingTimeInSeconds, BillableTimeInSeconds and, for warm pools,
     # WarmPoolStatus; moto has none of them.
-    training_response = models.FakeTrainingJob.response_object
+    training_response = existing(models.FakeTrainingJob, "response_object")
 
     def training_response_object(self: Any) -> dict[str, Any]:
         response: dict[str, Any] = training_response.fget(self)
@@ -592,7 +597,7 @@ def _patch_fields() -> None:
 
     # DescribeProcessingJob returns the job's ProcessingResources (instance type and count) and its
     # ProcessingStartTime; moto never stored them.
-    create_processing = responses.SageMakerResponse.create_processing_job
+    create_processing = existing(responses.SageMakerResponse, "create_processing_job")
 
     def create_processing_job(self: Any) -> Any:
         result = create_processing(self)
@@ -606,7 +611,7 @@ def _patch_fields() -> None:
 
     # Starting or stopping a notebook instance updates its LastModifiedTime; moto kept the creation time.
     notebook = models.FakeSagemakerNotebookInstance
-    start, stop = notebook.start, notebook.stop
+    start, stop = existing(notebook, "start"), existing(notebook, "stop")
 
     def touched(method: Callable[[Any], None]) -> Callable[[Any], None]:
         def wrapper(self: Any) -> None:
@@ -628,7 +633,9 @@ def _patch_request_validation() -> None:
 
     # AWS validates enum values (instance types, statuses, sort keys) and integer ranges (MaxResults at
     # most 100) of every request; moto checks a few by hand and lets the rest through.
-    call_action = responses.SageMakerResponse.call_action
+    call_action = existing(responses.SageMakerResponse, "call_action")
+    for called in ("_get_action", "_get_param", "serialized", "_enrich_response"):
+        existing(responses.SageMakerResponse, called)
 
     def validated_call_action(self: Any) -> Any:
         params = getattr(self, "params", None)

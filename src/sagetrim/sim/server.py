@@ -28,6 +28,7 @@ from sagetrim.sim import clock as clock_module
 from sagetrim.sim import sagemaker_fixes, studio
 from sagetrim.sim.clock import SimClock
 from sagetrim.sim.faults import KILL_HEADER, FaultInjector, raise_kill
+from sagetrim.sim.moto_patch import existing
 from sagetrim.sim.wire import (
     DEFAULT_ACCOUNT_ID,
     RequestInfo,
@@ -156,6 +157,8 @@ def _moto_dispatcher() -> Any:
     answer for a host never changes, so it is looked up once.
     """
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    existing(DomainDispatcherApplication, "get_backend_for_host")
 
     class CachingDispatcher(DomainDispatcherApplication):  # type: ignore[misc]
         def __init__(self) -> None:

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from sagetrim.sim import clock
+from sagetrim.sim.moto_patch import existing, replace
 from sagetrim.sim.sagemaker_fixes import DEFAULT_PAGE_SIZE, decode_page_token, encode_page_token, enum_values
 
 if TYPE_CHECKING:
@@ -604,7 +605,7 @@ def _install_tagging() -> None:
     """
     models: Any = importlib.import_module("moto.sagemaker.models")
     backend = models.SageMakerModelBackend
-    resource_from_arn = backend._get_resource_from_arn
+    resource_from_arn = existing(backend, "_get_resource_from_arn")
 
     def studio_resource_from_arn(self: Any, arn: str) -> Any:
         kind = arn.split(":", 5)[-1].split("/", 1)[0]
@@ -615,10 +616,10 @@ def _install_tagging() -> None:
             raise _invalid(f"Could not find {kind} with ARN {arn}")
         return found
 
-    setattr(backend, "_get_resource_from_arn", studio_resource_from_arn)  # noqa: B010
+    replace(backend, "_get_resource_from_arn", studio_resource_from_arn)
 
     # The Resource Groups Tagging API lists Studio apps, spaces and user profiles with their tags, as AWS does.
-    tagged = backend.iter_tagged_resources
+    tagged = existing(backend, "iter_tagged_resources")
 
     def with_studio(self: Any) -> Any:
         from moto.core.resource_tagging import TaggedResource
@@ -633,7 +634,7 @@ def _install_tagging() -> None:
                 kind = resource.arn.split(":", 5)[-1].split("/", 1)[0]
                 yield TaggedResource(arn=resource.arn, tags=tags, resource_type=f"sagemaker:{kind}")
 
-    setattr(backend, "iter_tagged_resources", with_studio)  # noqa: B010
+    replace(backend, "iter_tagged_resources", with_studio)
 
 
 def _handler(operation: str) -> Callable[[Any], Any]:
