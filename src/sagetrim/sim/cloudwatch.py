@@ -17,9 +17,8 @@ What the real service does and moto does not:
   datapoints per GetMetricStatistics call, 500 metrics per ListMetrics page, 1,000 metrics per
   PutMetricData call, no ``AWS/`` namespaces for PutMetricData.
 - Percentiles only where the distribution is known (see :mod:`sagetrim.sim.metrics_store`).
-- Metric math: ``+ - * / ^``, parentheses, query ids, ``[m1, m2]``, ``METRICS()``, ``SUM``, ``AVG``,
-  ``MIN``, ``MAX``, ``ABS``, ``FILL(x, number)``, ``PERIOD``. SEARCH and Metrics Insights (SELECT)
-  are refused with a ValidationError rather than answered with nothing.
+- Metric math (see :mod:`sagetrim.sim.metric_math`) rather than nothing; what the sim does not
+  evaluate (SEARCH, Metrics Insights) is a ValidationError.
 - ``RecentlyActive=PT3H`` keeps metrics with a datapoint timestamped in the last three hours (bulk
   loads stand for history, so publication time would mark everything active).
 """
@@ -33,7 +32,7 @@ import json
 import math
 import re
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
@@ -49,6 +48,8 @@ from moto.core.responses import ActionResult, EmptyResult
 from moto.core.serialize import BaseJSONSerializer
 
 from sagetrim.sim import clock as sim_clock
+from sagetrim.sim import metric_math
+from sagetrim.sim.metric_math import ExpressionError, Series
 from sagetrim.sim.metrics_store import (
     STANDARD_STATISTICS,
     MetricKey,
@@ -65,7 +66,6 @@ if TYPE_CHECKING:
     from moto.cloudwatch.models import CloudWatchBackend
     from moto.core.responses import ActionContext
 
-    from sagetrim.sim.metrics_store import FloatArray, IntArray
 
 __all__ = [
     "MAX_DATAPOINTS",
@@ -546,295 +546,6 @@ def list_metrics(store: MetricStore, params: Mapping[str, Any]) -> dict[str, Any
 
 
 @dataclass(frozen=True, slots=True)
-class _Series:
-    """A time series inside GetMetricData: ascending unique timestamps and their values."""
-
-    ts: IntArray
-    values: FloatArray
-    label: str
-    origin: int
-    period: int
-    end: int
-
-
-_Value = float | _Series | list[_Series]
-
-
-class _Text(str):
-    """A string literal in an expression (only METRICS takes one)."""
-
-
-class _ExpressionError(Exception):
-    pass
-
-
-_TOKEN_RE: Final = re.compile(
-    r"\s*(?:(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
-    r"|(?P<str>\"[^\"]*\"|'[^']*')|(?P<op>[-+*/^(),\[\]]))"
-)
-_FUNCTIONS: Final = ("ABS", "AVG", "FILL", "MAX", "METRICS", "MIN", "PERIOD", "SUM")
-_SEARCH_RE: Final = re.compile(r"\bSEARCH\s*\(")
-_SEARCH_UNSUPPORTED: Final = (
-    "SEARCH expressions are not supported by the simulated account; query each metric with a MetricStat"
-)
-
-
-def _tokenize(text: str) -> list[tuple[str, str]]:
-    tokens: list[tuple[str, str]] = []
-    pos, text = 0, text.rstrip()
-    while pos < len(text):
-        match = _TOKEN_RE.match(text, pos)
-        if match is None or match.lastgroup is None:
-            raise _ExpressionError(f"unexpected character {text[pos:].lstrip()[:1]!r} at position {pos}")
-        tokens.append((match.lastgroup, match.group(match.lastgroup)))
-        pos = match.end()
-    return tokens
-
-
-def _arith(op: str, a: Any, b: Any) -> Any:
-    with np.errstate(all="ignore"):
-        if op == "+":
-            return a + b
-        if op == "-":
-            return a - b
-        if op == "*":
-            return a * b
-        if op == "/":
-            if isinstance(a, float) and isinstance(b, float):
-                return a / b if b else math.nan
-            return np.true_divide(a, b)
-        if isinstance(a, float) and isinstance(b, float):
-            try:
-                return math.pow(a, b)
-            except (OverflowError, ValueError, ZeroDivisionError):
-                return math.nan
-        return np.power(a, b)
-
-
-def _binary(op: str, a: _Value | _Text, b: _Value | _Text) -> _Value:
-    if isinstance(a, _Text) or isinstance(b, _Text):
-        raise _ExpressionError("a quoted string can only be the argument of METRICS()")
-    if isinstance(a, list) and isinstance(b, list):
-        raise _ExpressionError(f"cannot apply {op} to two arrays of time series")
-    if isinstance(a, list):
-        return [_binary(op, s, b) for s in a]  # type: ignore[misc]
-    if isinstance(b, list):
-        return [_binary(op, a, s) for s in b]  # type: ignore[misc]
-    if isinstance(a, float) and isinstance(b, float):
-        return float(_arith(op, a, b))
-    if isinstance(a, _Series) and isinstance(b, _Series):
-        common, ia, ib = np.intersect1d(a.ts, b.ts, assume_unique=True, return_indices=True)
-        return _Series(common, _arith(op, a.values[ia], b.values[ib]), a.label, a.origin, a.period, a.end)
-    if isinstance(a, _Series):
-        return _Series(a.ts, _arith(op, a.values, b), a.label, a.origin, a.period, a.end)
-    assert isinstance(b, _Series)
-    return _Series(b.ts, _arith(op, a, b.values), b.label, b.origin, b.period, b.end)
-
-
-def _combine(func: str, series: list[_Series]) -> _Series:
-    """Aggregate several time series per timestamp over the series that have a value there."""
-    if not series:
-        raise _ExpressionError(f"{func} needs at least one time series")
-    ts = np.concatenate([s.ts for s in series])
-    vals = np.concatenate([s.values for s in series])
-    order = np.argsort(ts, kind="stable")
-    ts, vals = ts[order], vals[order]
-    if ts.size == 0:
-        first = np.zeros(0, dtype=np.int64)
-        out = vals
-    else:
-        first = np.concatenate(([0], np.flatnonzero(ts[1:] != ts[:-1]) + 1))
-        if func == "SUM":
-            out = np.add.reduceat(vals, first)
-        elif func == "AVG":
-            out = np.add.reduceat(vals, first) / np.diff(np.append(first, ts.size))
-        elif func == "MIN":
-            out = np.minimum.reduceat(vals, first)
-        else:
-            out = np.maximum.reduceat(vals, first)
-    head = series[0]
-    return _Series(ts[first], out, func, head.origin, head.period, head.end)
-
-
-def _reduce(func: str, values: FloatArray) -> float:
-    if values.size == 0:
-        return math.nan
-    if func == "SUM":
-        return float(values.sum())
-    if func == "AVG":
-        return float(values.mean())
-    return float(values.min() if func == "MIN" else values.max())
-
-
-def _fill(series: _Series, value: float) -> _Series:
-    grid = np.arange(series.origin, series.end, series.period, dtype=np.int64)
-    filled = np.full(grid.size, value, dtype=np.float64)
-    pos = (series.ts - series.origin) // series.period
-    inside = (pos >= 0) & (pos < grid.size)
-    filled[pos[inside]] = series.values[inside]
-    return _Series(grid, filled, series.label, series.origin, series.period, series.end)
-
-
-class _Expression:
-    """Parses and evaluates one metric math expression (a small recursive-descent parser)."""
-
-    def __init__(
-        self,
-        text: str,
-        resolve: Callable[[str], _Series],
-        metrics: Callable[[str | None], list[_Series]],
-    ) -> None:
-        if text.lstrip().upper().startswith("SELECT"):
-            raise _ExpressionError("Metrics Insights queries (SELECT) are not supported by the simulated account")
-        if _SEARCH_RE.search(text):
-            raise _ExpressionError(_SEARCH_UNSUPPORTED)
-        self._tokens = _tokenize(text)
-        self._pos = 0
-        self._resolve = resolve
-        self._metrics = metrics
-        self.touched: list[_Series] = []
-
-    def evaluate(self) -> _Value:
-        if not self._tokens:
-            raise _ExpressionError("the expression is empty")
-        value = self._sum()
-        if self._pos != len(self._tokens):
-            raise _ExpressionError(f"unexpected {self._tokens[self._pos][1]!r}")
-        if isinstance(value, _Text):
-            raise _ExpressionError("a quoted string is not a time series")
-        result: _Value = value
-        return result
-
-    def _peek(self) -> str | None:
-        return self._tokens[self._pos][1] if self._pos < len(self._tokens) else None
-
-    def _take(self, expected: str | None = None) -> tuple[str, str]:
-        if self._pos >= len(self._tokens):
-            raise _ExpressionError(f"expected {expected!r} but the expression ended" if expected else
-                                   "the expression ended too early")
-        token = self._tokens[self._pos]
-        if expected is not None and token[1] != expected:
-            raise _ExpressionError(f"expected {expected!r} but found {token[1]!r}")
-        self._pos += 1
-        return token
-
-    def _sum(self) -> Any:
-        left = self._product()
-        while self._peek() in ("+", "-"):
-            op = self._take()[1]
-            left = _binary(op, left, self._product())
-        return left
-
-    def _product(self) -> Any:
-        left = self._unary()
-        while self._peek() in ("*", "/"):
-            op = self._take()[1]
-            left = _binary(op, left, self._unary())
-        return left
-
-    def _unary(self) -> Any:
-        if self._peek() == "-":
-            self._take()
-            return _binary("*", -1.0, self._unary())
-        if self._peek() == "+":
-            self._take()
-            return self._unary()
-        return self._power()
-
-    def _power(self) -> Any:
-        base = self._atom()
-        if self._peek() == "^":
-            self._take()
-            return _binary("^", base, self._unary())
-        return base
-
-    def _atom(self) -> Any:
-        kind, text = self._take()
-        if kind == "num":
-            return float(text)
-        if kind == "str":
-            return _Text(text[1:-1])
-        if text == "(":
-            value = self._sum()
-            self._take(")")
-            return value
-        if text == "[":
-            items: list[_Series] = []
-            while True:
-                item = self._sum()
-                if isinstance(item, list):
-                    items.extend(item)
-                elif isinstance(item, _Series):
-                    items.append(item)
-                else:
-                    raise _ExpressionError("an array [..] can only hold time series")
-                separator = self._take()[1]
-                if separator == "]":
-                    return items
-                if separator != ",":
-                    raise _ExpressionError(f"expected ',' or ']' but found {separator!r}")
-        if kind != "name":
-            raise _ExpressionError(f"unexpected {text!r}")
-        if self._peek() == "(":
-            return self._call(text)
-        series = self._resolve(text)
-        self.touched.append(series)
-        return series
-
-    def _call(self, func: str) -> _Value:
-        if func not in _FUNCTIONS:
-            raise _ExpressionError(f"unknown function {func}; supported: {', '.join(_FUNCTIONS)}")
-        self._take("(")
-        args: list[Any] = []
-        if self._peek() != ")":
-            args.append(self._sum())
-            while self._peek() == ",":
-                self._take()
-                args.append(self._sum())
-        self._take(")")
-        return self._apply(func, args)
-
-    def _apply(self, func: str, args: list[Any]) -> _Value:
-        if func == "METRICS":
-            if len(args) > 1 or (args and not isinstance(args[0], _Text)):
-                raise _ExpressionError("METRICS takes no argument or one quoted label filter")
-            found = self._metrics(str(args[0]) if args else None)
-            self.touched.extend(found)
-            return found
-        if func == "FILL":
-            if len(args) != 2 or not isinstance(args[1], float):
-                raise _ExpressionError("FILL takes a time series (or array) and a number")
-            target = args[0]
-            if isinstance(target, list):
-                return [_fill(s, args[1]) for s in target]
-            if isinstance(target, _Series):
-                return _fill(target, args[1])
-            raise _ExpressionError("FILL needs a time series")
-        if len(args) != 1 or isinstance(args[0], _Text):
-            raise _ExpressionError(f"{func} takes exactly one argument")
-        arg = args[0]
-        if func == "ABS":
-            return _abs(arg)
-        if func == "PERIOD":
-            if not isinstance(arg, _Series):
-                raise _ExpressionError("PERIOD needs a time series")
-            return float(arg.period)
-        if isinstance(arg, list):
-            return _combine(func, arg)
-        if isinstance(arg, _Series):
-            return _reduce(func, arg.values)
-        return float(arg)
-
-
-def _abs(value: _Value) -> _Value:
-    if isinstance(value, list):
-        return [_Series(s.ts, np.abs(s.values), s.label, s.origin, s.period, s.end) for s in value]
-    if isinstance(value, _Series):
-        return _Series(value.ts, np.abs(value.values), value.label, value.origin, value.period, value.end)
-    return abs(value)
-
-
-@dataclass(frozen=True, slots=True)
 class _Query:
     id: str
     label: str | None
@@ -896,18 +607,18 @@ class _Evaluation:
         self._start = start
         self._stop = stop
         self._now = now
-        self._done: dict[str, _Series] = {}
+        self._done: dict[str, Series] = {}
         self._active: set[str] = set()
 
-    def series(self, qid: str) -> _Series:
+    def series(self, qid: str) -> Series:
         done = self._done.get(qid)
         if done is not None:
             return done
         query = self._queries.get(qid)
         if query is None:
-            raise _ExpressionError(f"there is no query with id {qid}")
+            raise ExpressionError(f"there is no query with id {qid}")
         if qid in self._active:
-            raise _ExpressionError(f"query {qid} refers to itself")
+            raise ExpressionError(f"query {qid} refers to itself")
         self._active.add(qid)
         try:
             result = self._metric(query) if query.stat is not None else self._expression(query)
@@ -916,12 +627,12 @@ class _Evaluation:
         self._done[qid] = result
         return result
 
-    def _metric(self, query: _Query) -> _Series:
+    def _metric(self, query: _Query) -> Series:
         assert query.stat is not None
         key, period, stat, unit = query.stat
         origin = _round_start(self._start, period, self._now)
         label = query.label or key[1]
-        empty = _Series(np.zeros(0, dtype=np.int64), np.zeros(0), label, origin, period, self._stop)
+        empty = Series(np.zeros(0, dtype=np.int64), np.zeros(0), label, origin, period, self._stop)
         if not _period_retained(period, self._start, self._now):
             return empty
         data = self._store.read(key, origin, self._stop, unit)
@@ -930,36 +641,18 @@ class _Evaluation:
         buckets = bucket_statistics(data, origin, period, (stat,))
         values = buckets.values[stat]
         keep = ~np.isnan(values)
-        return _Series(buckets.starts[keep], values[keep], label, origin, period, self._stop)
+        return Series(buckets.starts[keep], values[keep], label, origin, period, self._stop)
 
-    def _metrics(self, label_filter: str | None) -> list[_Series]:
+    def _metrics(self, label_filter: str | None) -> list[Series]:
         found = [self.series(q.id) for q in self._ordered if q.stat is not None]
         return [s for s in found if label_filter is None or label_filter in s.label]
 
-    def _expression(self, query: _Query) -> _Series:
+    def _expression(self, query: _Query) -> Series:
         assert query.expression is not None
-        label = query.label or query.id
         try:
-            expression = _Expression(query.expression, self.series, self._metrics)
-            value = expression.evaluate()
-        except _ExpressionError as exc:
-            raise ValidationError(
-                f"Error in expression {query.id} ({query.expression!r}): {exc}."
-            ) from None
-        if isinstance(value, list):
-            raise ValidationError(
-                f"Error in expression {query.id}: it returns {len(value)} time series; combine them "
-                "into one, e.g. with SUM(...)."
-            )
-        if isinstance(value, float):
-            if not expression.touched:
-                raise ValidationError(f"Error in expression {query.id}: it refers to no time series.")
-            ts = np.unique(np.concatenate([s.ts for s in expression.touched]))
-            head = expression.touched[0]
-            value = _Series(ts, np.full(ts.size, value), label, head.origin, head.period, head.end)
-        keep = np.isfinite(value.values)
-        return _Series(value.ts[keep], value.values[keep].astype(np.float64), label, value.origin, value.period,
-                       value.end)
+            return metric_math.evaluate(query.expression, query.label or query.id, self.series, self._metrics)
+        except ExpressionError as exc:
+            raise ValidationError(f"Error in expression {query.id} ({query.expression!r}): {exc}.") from None
 
 
 def get_metric_data(store: MetricStore, params: Mapping[str, Any]) -> dict[str, Any]:
