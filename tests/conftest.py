@@ -1,4 +1,5 @@
-"""Shared test fixtures: an isolated price cache and a CLI runner that goes through `main()`."""
+"""Shared test fixtures: an isolated price cache, a CLI runner that goes through `main()`, and the simulated
+account: one server per test process, emptied for each test module (``sim``) or each test (``clean_sim``)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,12 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from sagetrim.sim import SimServer
 
 
 @pytest.fixture(autouse=True)
@@ -41,15 +46,35 @@ def cli():
     return run_cli
 
 
-@pytest.fixture(scope="module")
-def account():
-    """A running simulated account (empty, with its Price List API), shared by one test module."""
+@pytest.fixture(scope="session")
+def sim_server() -> Iterator[SimServer]:
+    """The simulated account's server, with its Price List API: one per test process."""
     from sagetrim.sim.account import start_account
 
     server, _ = start_account(None)
-    server.reset()
     try:
         yield server
     finally:
         server.stop()
         server.reset()
+
+
+@pytest.fixture(scope="module")
+def sim(sim_server: SimServer) -> SimServer:
+    """The simulated account of one test module, empty when the module starts; its tests share it.
+
+    moto's state is process-wide, so the tests of one file share one account and files do not
+    (pytest runs with ``--dist loadfile``).
+    """
+    from sagetrim.sim import pricing
+
+    sim_server.reset()
+    sim_server.register_json_service("pricing", pricing.handle)  # a test may have replaced it
+    return sim_server
+
+
+@pytest.fixture
+def clean_sim(sim: SimServer) -> SimServer:
+    """The module's simulated account with no resources, faults, logged requests or clock offset."""
+    sim.reset()
+    return sim

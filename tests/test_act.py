@@ -27,34 +27,34 @@ SCENARIO = {"regions": {"us-east-1": {"endpoints": [
 
 
 @pytest.fixture(scope="module")
-def fleet(account, tmp_path_factory):
-    build_fleet(account, Scenario.model_validate(SCENARIO))
+def fleet(sim, tmp_path_factory):
+    build_fleet(sim, Scenario.model_validate(SCENARIO))
     state = tmp_path_factory.mktemp("state")
-    env = {**account.env(), "SAGETRIM_STATE_DIR": str(state)}
-    return account, env, state
+    env = {**sim.env(), "SAGETRIM_STATE_DIR": str(state)}
+    return sim, env, state
 
 
-def endpoints(account) -> set[str]:
-    return {e["EndpointName"] for e in account.client("sagemaker").list_endpoints(MaxResults=100)["Endpoints"]}
+def endpoints(sim) -> set[str]:
+    return {e["EndpointName"] for e in sim.client("sagemaker").list_endpoints(MaxResults=100)["Endpoints"]}
 
 
 def test_without_apply_act_plans_and_changes_nothing(fleet):
-    account, env, _ = fleet
+    sim, env, _ = fleet
     result = run_cli("act", "--rules", "idle-endpoint", "--format", "json", env=env)
     assert result.code == 0, result.err
     doc = json.loads(result.out)
     assert doc["dry_run"] is True
     assert {o["name"]: o["status"] for o in doc["outcomes"]} == {"stale-model": "planned", "late-traffic": "planned"}
-    assert endpoints(account) == {"stale-model", "late-traffic", "busy-model", "kept-on-purpose"}
+    assert endpoints(sim) == {"stale-model", "late-traffic", "busy-model", "kept-on-purpose"}
 
 
 def test_traffic_between_scan_and_act_keeps_the_endpoint(fleet, monkeypatch):
-    account, _, state = fleet
+    sim, _, state = fleet
     original = act_module.carry_out
 
     def traffic_arrives_then_act(findings, **kwargs):
-        now = account.clock.now()
-        metric_store(account.account_id, "us-east-1").put_series(
+        now = sim.clock.now()
+        metric_store(sim.account_id, "us-east-1").put_series(
             "AWS/SageMaker", "Invocations", {"EndpointName": "late-traffic", "VariantName": "AllTraffic"},
             np.array([int((now - timedelta(minutes=2)).timestamp())]), sums=[12.0], counts=[1.0], minimums=[12.0],
             maximums=[12.0])
@@ -62,30 +62,30 @@ def test_traffic_between_scan_and_act_keeps_the_endpoint(fleet, monkeypatch):
 
     monkeypatch.setattr(act_module, "carry_out", traffic_arrives_then_act)
     monkeypatch.setenv("SAGETRIM_STATE_DIR", str(state))
-    run = run_act(account.session("us-east-1"), ["us-east-1"], [], load_catalog(use_cache=False), Settings(),
+    run = run_act(sim.session("us-east-1"), ["us-east-1"], [], load_catalog(use_cache=False), Settings(),
                   select(["idle-endpoint"]), apply=True)
     outcome = {o.name: o for o in run.report.outcomes}
     assert outcome["late-traffic"].status == "skipped" and "12 invocations" in outcome["late-traffic"].reason
     assert outcome["stale-model"].status == "done"
-    assert endpoints(account) == {"late-traffic", "busy-model", "kept-on-purpose"}
+    assert endpoints(sim) == {"late-traffic", "busy-model", "kept-on-purpose"}
     assert list((state / "backups").rglob("*.json"))
 
 
 def test_a_second_apply_does_nothing_more(fleet):
-    account, env, _ = fleet
-    before = endpoints(account)
+    sim, env, _ = fleet
+    before = endpoints(sim)
     result = run_cli("act", "--rules", "idle-endpoint", "--apply", "--format", "json", env=env)
     assert result.code == 0, result.err
     doc = json.loads(result.out)
     assert all(o["status"] != "done" for o in doc["outcomes"])
-    assert endpoints(account) == before
+    assert endpoints(sim) == before
 
 
 def test_restore_brings_the_deleted_endpoint_back(fleet):
-    account, env, _ = fleet
+    sim, env, _ = fleet
     result = run_cli("restore", "stale-model", "--region", "us-east-1", env=env)
     assert result.code == 0, result.err
-    sm = account.client("sagemaker")
+    sm = sim.client("sagemaker")
     desc = sm.describe_endpoint(EndpointName="stale-model")
     config = sm.describe_endpoint_config(EndpointConfigName=desc["EndpointConfigName"])
     assert [(v["InstanceType"], v["InitialInstanceCount"]) for v in config["ProductionVariants"]] == [

@@ -25,23 +25,23 @@ SCENARIO = {"regions": {REGION: {"endpoints": [
 ]}}}
 
 
-def queue_requests(account, endpoint: str, minutes_ago: float, size: float) -> None:
+def queue_requests(sim, endpoint: str, minutes_ago: float, size: float) -> None:
     """Requests wait in the endpoint's queue; none has been processed."""
-    when = account.clock.now() - timedelta(minutes=minutes_ago)
-    metric_store(account.account_id, REGION).put_series(
+    when = sim.clock.now() - timedelta(minutes=minutes_ago)
+    metric_store(sim.account_id, REGION).put_series(
         "AWS/SageMaker", "ApproximateBacklogSize", {"EndpointName": endpoint},
         np.array([int(when.timestamp())]), values=[size], counts=[1.0])
 
 
-def endpoints(account) -> set[str]:
-    return {e["EndpointName"] for e in account.client("sagemaker").list_endpoints(MaxResults=100)["Endpoints"]}
+def endpoints(sim) -> set[str]:
+    return {e["EndpointName"] for e in sim.client("sagemaker").list_endpoints(MaxResults=100)["Endpoints"]}
 
 
 @pytest.fixture(scope="module")
-def fleet(account):
-    build_fleet(account, Scenario.model_validate(SCENARIO))
-    queue_requests(account, "queue-waiting", minutes_ago=120, size=7)
-    return account
+def fleet(sim):
+    build_fleet(sim, Scenario.model_validate(SCENARIO))
+    queue_requests(sim, "queue-waiting", minutes_ago=120, size=7)
+    return sim
 
 
 def test_given_queued_requests_and_nothing_processed_the_scan_does_not_call_the_endpoint_idle(fleet):

@@ -20,13 +20,13 @@ class Collect(HTMLParser):
         self.sources += [v for k, v in attrs if k in ("src", "href") and v]
 
 
-def test_scan_writes_a_self_contained_html_report(account, tmp_path):
-    build_fleet(account, Scenario.model_validate({"regions": {"us-east-1": {"endpoints": [
+def test_scan_writes_a_self_contained_html_report(sim, tmp_path):
+    build_fleet(sim, Scenario.model_validate({"regions": {"us-east-1": {"endpoints": [
         {"name": "quiet-model", "instance_type": "ml.m5.xlarge", "traffic": "idle"},
         {"name": "busy", "instance_type": "ml.c5.xlarge", "traffic": "steady"}]}}}))
     report, scan = tmp_path / "report.html", tmp_path / "scan.json"
     result = run_cli("scan", "--regions", "us-east-1", "--html", str(report), "--format", "json", "--output",
-                     str(scan), env=account.env())
+                     str(scan), env=sim.env())
     assert result.code == 0, result.err
     html = report.read_text()
     page = Collect()

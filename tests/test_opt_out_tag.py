@@ -20,18 +20,18 @@ TAGGED = {"lower": "true", "capitalised": "True", "upper": "TRUE", "other-value"
 
 
 @pytest.fixture(scope="module")
-def notebooks(account):
+def notebooks(sim):
     """One notebook left running for ten days per spelling of the tag value."""
     from sagetrim.sim import sagemaker_fixes
 
-    sm = account.client("sagemaker")
+    sm = sim.client("sagemaker")
     when = datetime.now(UTC) - timedelta(days=10)
     for name, value in TAGGED.items():
         tags = [{"Key": "sagetrim:exclude", "Value": value}] if value is not None else []
         sm.create_notebook_instance(NotebookInstanceName=name, InstanceType="ml.t3.medium", RoleArn=ROLE, Tags=tags)
-        sagemaker_fixes.set_creation_time(account.account_id, REGION, "notebook-instance", name, when,
+        sagemaker_fixes.set_creation_time(sim.account_id, REGION, "notebook-instance", name, when,
                                           last_modified=when)
-    return account
+    return sim
 
 
 def test_given_the_tag_in_any_capitalisation_the_scan_skips_and_counts_the_notebook(notebooks):

@@ -1,4 +1,5 @@
-"""Fixtures for the actions' tests: one simulated account per module, emptied before each test."""
+"""Fixtures for the actions' tests: a temporary state store and its journal (the simulated account is
+``clean_sim``, from tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,8 @@ import pytest
 
 from sagetrim.actions.journal import Journal
 from sagetrim.actions.state import LocalStore
-from sagetrim.sim import SimServer
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from pathlib import Path
 
 
@@ -21,20 +20,6 @@ def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "state"
     monkeypatch.setenv("SAGETRIM_STATE_DIR", str(path))
     return path
-
-
-@pytest.fixture(scope="module")
-def sim() -> Iterator[SimServer]:
-    """A running simulated account shared by the tests of one module."""
-    with SimServer() as server:
-        yield server
-
-
-@pytest.fixture
-def aws(sim: SimServer) -> SimServer:
-    """The module's simulated account with no resources and no faults."""
-    sim.reset()
-    return sim
 
 
 @pytest.fixture

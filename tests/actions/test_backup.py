@@ -16,23 +16,23 @@ from tests.actions.helpers import REGION, make_endpoint
 NOW = datetime(2025, 5, 2, 3, 4, 5, tzinfo=UTC)
 
 
-def _backup(aws: SimServer, store: Any, name: str = "churn") -> str:
-    return backup_endpoint(aws.client("sagemaker", REGION), aws.client("application-autoscaling", REGION), store,
-                           aws.account_id, REGION, name, NOW)
+def _backup(clean_sim: SimServer, store: Any, name: str = "churn") -> str:
+    return backup_endpoint(clean_sim.client("sagemaker", REGION), clean_sim.client("application-autoscaling", REGION),
+                           store, clean_sim.account_id, REGION, name, NOW)
 
 
 def test_given_an_endpoint_when_backed_up_then_everything_to_recreate_it_is_stored(
-    aws: SimServer, store: LocalStore
+    clean_sim: SimServer, store: LocalStore
 ) -> None:
-    make_endpoint(aws, "churn")
+    make_endpoint(clean_sim, "churn")
 
-    key = _backup(aws, store)
+    key = _backup(clean_sim, store)
 
-    assert key == f"backups/{aws.account_id}/{REGION}/endpoint/churn/20250502T030405Z.json"
+    assert key == f"backups/{clean_sim.account_id}/{REGION}/endpoint/churn/20250502T030405Z.json"
     doc = store.get_json(key)
     assert doc is not None
     assert (doc["name"], doc["account"], doc["region"], doc["taken_at"]) == (
-        "churn", aws.account_id, REGION, "2025-05-02T03:04:05+00:00")
+        "churn", clean_sim.account_id, REGION, "2025-05-02T03:04:05+00:00")
     assert doc["endpoint"]["EndpointConfigName"] == "churn-config"
     assert isinstance(doc["endpoint"]["CreationTime"], str), "datetimes are stored as ISO strings"
     assert "ResponseMetadata" not in doc["endpoint"]
@@ -51,29 +51,29 @@ def test_given_an_endpoint_when_backed_up_then_everything_to_recreate_it_is_stor
 
 
 def test_given_a_describe_that_fails_when_backing_up_then_action_error_and_nothing_stored(
-    aws: SimServer, store: LocalStore
+    clean_sim: SimServer, store: LocalStore
 ) -> None:
-    make_endpoint(aws, "churn")
-    aws.faults.access_denied(service="sagemaker", operation="DescribeEndpointConfig")
+    make_endpoint(clean_sim, "churn")
+    clean_sim.faults.access_denied(service="sagemaker", operation="DescribeEndpointConfig")
 
     with pytest.raises(ActionError, match="failed at DescribeEndpointConfig: AccessDeniedException"):
-        _backup(aws, store)
+        _backup(clean_sim, store)
     assert store.list_keys("backups/") == []
 
 
 def test_given_a_model_already_deleted_when_backing_up_then_refused_because_no_restore_could_work(
-    aws: SimServer, store: LocalStore
+    clean_sim: SimServer, store: LocalStore
 ) -> None:
-    make_endpoint(aws, "churn")
-    aws.client("sagemaker", REGION).delete_model(ModelName="churn-model-b")
+    make_endpoint(clean_sim, "churn")
+    clean_sim.client("sagemaker", REGION).delete_model(ModelName="churn-model-b")
 
     with pytest.raises(ActionError, match="model churn-model-b .* no longer exists"):
-        _backup(aws, store)
+        _backup(clean_sim, store)
 
 
-def test_given_no_endpoint_when_backing_up_then_endpoint_not_found(aws: SimServer, store: LocalStore) -> None:
+def test_given_no_endpoint_when_backing_up_then_endpoint_not_found(clean_sim: SimServer, store: LocalStore) -> None:
     with pytest.raises(EndpointNotFound):
-        _backup(aws, store, "ghost")
+        _backup(clean_sim, store, "ghost")
 
 
 class BrokenStore(LocalStore):
@@ -103,8 +103,8 @@ class BrokenStore(LocalStore):
     ("lost", "is missing on read-back"),
 ])
 def test_given_a_store_that_fails_when_backing_up_then_action_error(
-    aws: SimServer, tmp_path: Any, mode: str, message: str
+    clean_sim: SimServer, tmp_path: Any, mode: str, message: str
 ) -> None:
-    make_endpoint(aws, "churn", autoscaling=False)
+    make_endpoint(clean_sim, "churn", autoscaling=False)
     with pytest.raises(ActionError, match=message):
-        _backup(aws, BrokenStore(tmp_path, mode))
+        _backup(clean_sim, BrokenStore(tmp_path, mode))

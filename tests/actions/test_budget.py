@@ -17,30 +17,30 @@ from tests.actions.helpers import endpoint_exists, finding, make_endpoint
 NOW = datetime(2025, 5, 2, 3, 4, 5, tzinfo=UTC)
 
 
-def delete_all(aws: SimServer, store: LocalStore, names: list[str], budget: TimeBudget) -> list[tuple[str, str]]:
-    outcomes = carry_out([finding(aws, "endpoint", n, Action.DELETE_ENDPOINT) for n in names],
-                         session_for=lambda account, region: aws.session(region), store=store,
+def delete_all(clean_sim: SimServer, store: LocalStore, names: list[str], budget: TimeBudget) -> list[tuple[str, str]]:
+    outcomes = carry_out([finding(clean_sim, "endpoint", n, Action.DELETE_ENDPOINT) for n in names],
+                         session_for=lambda account, region: clean_sim.session(region), store=store,
                          journal=Journal(store), apply=True, now=NOW, budget=budget)
     return [(o.name, o.status) for o in outcomes]
 
 
 def test_given_slow_actions_when_the_budget_would_not_fit_another_then_the_rest_is_deferred_and_journaled(
-    aws: SimServer, store: LocalStore
+    clean_sim: SimServer, store: LocalStore
 ) -> None:
     names = [f"idle-{i}" for i in range(4)]
     for name in names:
-        make_endpoint(aws, name, autoscaling=False)
-    aws.requests.reset()
+        make_endpoint(clean_sim, name, autoscaling=False)
+    clean_sim.requests.reset()
     # Time as the actions see it: every SageMaker call takes one second (the machine's load plays no part).
-    clock = lambda: float(sum(aws.requests.counts(service="sagemaker").values()))  # noqa: E731
+    clock = lambda: float(sum(clean_sim.requests.counts(service="sagemaker").values()))  # noqa: E731
 
-    outcomes = delete_all(aws, store, names, TimeBudget.seconds(40, margin_s=2, clock=clock))
+    outcomes = delete_all(clean_sim, store, names, TimeBudget.seconds(40, margin_s=2, clock=clock))
 
     assert clock() <= 40, "the run ended within its budget"
     done = [n for n, status in outcomes if status == "done"]
     deferred = [n for n, status in outcomes if status == "deferred"]
     assert done and deferred and len(done) + len(deferred) == 4
-    assert not any(endpoint_exists(aws, n) for n in done) and all(endpoint_exists(aws, n) for n in deferred)
+    assert not any(endpoint_exists(clean_sim, n) for n in done) and all(endpoint_exists(clean_sim, n) for n in deferred)
     entries = Journal(store).entries()
     assert sorted(e.name for e in entries if e.outcome == "deferred") == deferred
     reason = next(e.reason for e in entries if e.outcome == "deferred")
@@ -48,20 +48,20 @@ def test_given_slow_actions_when_the_budget_would_not_fit_another_then_the_rest_
 
 
 def test_given_deletes_throttled_on_every_call_when_applied_then_retries_stop_within_the_budget(
-    aws: SimServer, store: LocalStore
+    clean_sim: SimServer, store: LocalStore
 ) -> None:
     names = [f"idle-{i}" for i in range(8)]
     for name in names:
-        make_endpoint(aws, name, autoscaling=False)
-    throttled = aws.faults.throttle(operation="DeleteEndpoint")
+        make_endpoint(clean_sim, name, autoscaling=False)
+    throttled = clean_sim.faults.throttle(operation="DeleteEndpoint")
     started = time.monotonic()
 
-    outcomes = delete_all(aws, store, names, TimeBudget.seconds(24, margin_s=1))
+    outcomes = delete_all(clean_sim, store, names, TimeBudget.seconds(24, margin_s=1))
 
     assert time.monotonic() - started < 24, "without the budget this took minutes"
     assert throttled.fired >= 2, "botocore did retry while the budget allowed it"
     assert {status for _, status in outcomes} == {"deferred"}
-    assert all(endpoint_exists(aws, n) for n in names), "nothing half done: no endpoint was deleted"
+    assert all(endpoint_exists(clean_sim, n) for n in names), "nothing half done: no endpoint was deleted"
     assert all("would not fit another retry of DeleteEndpoint" in e.reason or e.reason.startswith("left for")
                for e in Journal(store).entries() if e.outcome == "deferred")
 

@@ -35,48 +35,49 @@ NOW = datetime(2025, 5, 2, 3, 4, 5, tzinfo=UTC)
 WRITES = ("Delete", "Stop", "Add", "Create", "Put", "Register", "Deregister", "Publish", "Update")
 
 
-def act(aws: SimServer, store: StateStore, journal: Journal, findings: list[Finding], **kwargs: Any) -> list[Outcome]:
+def act(clean_sim: SimServer, store: StateStore, journal: Journal, findings: list[Finding],
+        **kwargs: Any) -> list[Outcome]:
     kwargs.setdefault("apply", True)
-    return carry_out(findings, session_for=lambda account, region: aws.session(region), store=store,
+    return carry_out(findings, session_for=lambda account, region: clean_sim.session(region), store=store,
                      journal=journal, now=NOW, **kwargs)
 
 
-def aws_writes(aws: SimServer) -> list[str]:
-    return [r.key for r in aws.requests.records if r.operation.startswith(WRITES)]
+def aws_writes(clean_sim: SimServer) -> list[str]:
+    return [r.key for r in clean_sim.requests.records if r.operation.startswith(WRITES)]
 
 
-def notebook_status(aws: SimServer, name: str) -> str:
-    return str(aws.client("sagemaker", REGION).describe_notebook_instance(NotebookInstanceName=name)
+def notebook_status(clean_sim: SimServer, name: str) -> str:
+    return str(clean_sim.client("sagemaker", REGION).describe_notebook_instance(NotebookInstanceName=name)
                ["NotebookInstanceStatus"])
 
 
-def tags_of(aws: SimServer, arn: str) -> dict[str, str]:
-    return {t["Key"]: t["Value"] for t in aws.client("sagemaker", REGION).list_tags(ResourceArn=arn)["Tags"]}
+def tags_of(clean_sim: SimServer, arn: str) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in clean_sim.client("sagemaker", REGION).list_tags(ResourceArn=arn)["Tags"]}
 
 
 @pytest.fixture
-def fleet(aws: SimServer) -> list[Finding]:
+def fleet(clean_sim: SimServer) -> list[Finding]:
     """An idle endpoint, an idle notebook and an endpoint to tag, with one finding each."""
-    make_endpoint(aws, "churn")
-    make_endpoint(aws, "fraud", autoscaling=False)
-    make_notebook(aws, "ds-alice")
-    aws.requests.reset()
+    make_endpoint(clean_sim, "churn")
+    make_endpoint(clean_sim, "fraud", autoscaling=False)
+    make_notebook(clean_sim, "ds-alice")
+    clean_sim.requests.reset()
     return [
-        finding(aws, "endpoint", "churn", Action.DELETE_ENDPOINT, savings=800.0),
-        finding(aws, "notebook-instance", "ds-alice", Action.STOP_NOTEBOOK, savings=120.0),
-        finding(aws, "endpoint", "fraud", Action.TAG, rule="endpoint-should-autoscale", savings=42.5),
+        finding(clean_sim, "endpoint", "churn", Action.DELETE_ENDPOINT, savings=800.0),
+        finding(clean_sim, "notebook-instance", "ds-alice", Action.STOP_NOTEBOOK, savings=120.0),
+        finding(clean_sim, "endpoint", "fraud", Action.TAG, rule="endpoint-should-autoscale", savings=42.5),
     ]
 
 
 def test_given_findings_when_not_applied_then_everything_is_planned_and_nothing_changes(
-    aws: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
+    clean_sim: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
 ) -> None:
-    outcomes = act(aws, store, journal, fleet, apply=False)
+    outcomes = act(clean_sim, store, journal, fleet, apply=False)
 
     assert [o.status for o in outcomes] == ["planned"] * 3
     assert outcomes[0].reason == "would back up endpoint churn, then delete it if it is still idle"
-    assert aws.requests.total() == 0, "a dry run makes no AWS call at all"
-    assert endpoint_exists(aws, "churn") and notebook_status(aws, "ds-alice") == "InService"
+    assert clean_sim.requests.total() == 0, "a dry run makes no AWS call at all"
+    assert endpoint_exists(clean_sim, "churn") and notebook_status(clean_sim, "ds-alice") == "InService"
     entries = journal.entries()
     assert [(e.name, e.outcome, e.dry_run) for e in entries] == [
         ("churn", "planned", True), ("ds-alice", "planned", True), ("fraud", "planned", True)]
@@ -85,16 +86,16 @@ def test_given_findings_when_not_applied_then_everything_is_planned_and_nothing_
 
 
 def test_given_findings_when_applied_then_each_action_is_done_and_journaled(
-    aws: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
+    clean_sim: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
 ) -> None:
-    outcomes = act(aws, store, journal, fleet)
+    outcomes = act(clean_sim, store, journal, fleet)
 
     assert [o.status for o in outcomes] == ["done"] * 3, [o.reason for o in outcomes]
-    assert not endpoint_exists(aws, "churn")
-    assert outcomes[0].backup == latest_backup(store, aws.account_id, REGION, "churn")
+    assert not endpoint_exists(clean_sim, "churn")
+    assert outcomes[0].backup == latest_backup(store, clean_sim.account_id, REGION, "churn")
     assert "sagetrim restore churn" in outcomes[0].reason
-    assert notebook_status(aws, "ds-alice") == "Stopped"
-    fraud = tags_of(aws, fleet[2].arn)
+    assert notebook_status(clean_sim, "ds-alice") == "Stopped"
+    fraud = tags_of(clean_sim, fleet[2].arn)
     assert (fraud["sagetrim:finding"], fraud["sagetrim:savings-usd"]) == ("endpoint-should-autoscale", "42.50")
     entries = journal.entries()
     assert [(e.name, e.action, e.outcome, e.dry_run) for e in entries] == [
@@ -108,31 +109,31 @@ def test_given_findings_when_applied_then_each_action_is_done_and_journaled(
 
 
 def test_given_applied_once_when_applied_again_then_nothing_more_happens(
-    aws: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
+    clean_sim: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
 ) -> None:
-    act(aws, store, journal, fleet)
-    aws.requests.reset()
+    act(clean_sim, store, journal, fleet)
+    clean_sim.requests.reset()
 
-    again = act(aws, store, journal, fleet)
+    again = act(clean_sim, store, journal, fleet)
 
     assert [(o.status, o.reason) for o in again] == [
         ("skipped", "already gone"), ("skipped", "already stopped"), ("skipped", "already tagged")]
-    assert aws_writes(aws) == []
+    assert aws_writes(clean_sim) == []
     assert len(store.list_keys("backups/")) == 1, "no second backup of a deleted endpoint"
 
 
 def test_given_a_backup_that_fails_when_applied_then_the_endpoint_is_not_deleted(
-    aws: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
+    clean_sim: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
 ) -> None:
-    aws.faults.access_denied(service="sagemaker", operation="DescribeEndpointConfig")
+    clean_sim.faults.access_denied(service="sagemaker", operation="DescribeEndpointConfig")
 
-    outcomes = act(aws, store, journal, fleet[:2])
+    outcomes = act(clean_sim, store, journal, fleet[:2])
 
     assert outcomes[0].status == "failed"
     assert "backup of endpoint churn failed at DescribeEndpointConfig" in outcomes[0].reason
     assert outcomes[0].backup is None
-    assert endpoint_exists(aws, "churn")
-    assert "sagemaker:DeleteEndpoint" not in aws_writes(aws)
+    assert endpoint_exists(clean_sim, "churn")
+    assert "sagemaker:DeleteEndpoint" not in aws_writes(clean_sim)
     assert outcomes[1].status == "done", "one failed action does not stop the others"
     assert [e.outcome for e in journal.entries(name="churn")] == ["failed"]
 
@@ -151,37 +152,37 @@ class UnwritableStore(LocalStore):
 
 
 def test_given_a_store_that_cannot_keep_the_backup_when_applied_then_nothing_is_deleted(
-    aws: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
+    clean_sim: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
 ) -> None:
-    [outcome] = act(aws, UnwritableStore(store.root, "backups/"), journal, fleet[:1])
+    [outcome] = act(clean_sim, UnwritableStore(store.root, "backups/"), journal, fleet[:1])
 
     assert outcome.status == "failed" and "could not be stored" in outcome.reason
-    assert endpoint_exists(aws, "churn")
+    assert endpoint_exists(clean_sim, "churn")
 
 
 def test_given_an_applied_run_when_it_starts_then_its_plan_is_written_before_any_change(
-    aws: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
+    clean_sim: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
 ) -> None:
-    act(aws, store, journal, fleet, apply=False)
+    act(clean_sim, store, journal, fleet, apply=False)
     assert store.list_keys("runs/") == [], "a dry run writes only the journal"
 
-    act(aws, store, journal, fleet)
+    act(clean_sim, store, journal, fleet)
     [key] = store.list_keys("runs/2025/05/02/")
     plan = store.get_json(key)
     assert plan is not None and [f["name"] for f in plan["findings"]] == ["churn", "ds-alice", "fraud"]
 
 
 def test_given_a_store_that_cannot_be_written_when_applied_then_the_run_stops_before_any_change(
-    aws: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
+    clean_sim: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
 ) -> None:
     with pytest.raises(StoreError, match="runs/"):
-        act(aws, UnwritableStore(store.root, "runs/"), journal, fleet)
-    assert aws_writes(aws) == []
-    assert notebook_status(aws, "ds-alice") == "InService"
+        act(clean_sim, UnwritableStore(store.root, "runs/"), journal, fleet)
+    assert aws_writes(clean_sim) == []
+    assert notebook_status(clean_sim, "ds-alice") == "InService"
 
 
 def test_given_a_recheck_with_a_reason_when_applied_then_not_deleted_and_the_reason_recorded(
-    aws: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
+    clean_sim: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
 ) -> None:
     asked: list[str] = []
 
@@ -189,54 +190,54 @@ def test_given_a_recheck_with_a_reason_when_applied_then_not_deleted_and_the_rea
         asked.append(f.name)
         return "received 12 invocations since the scan" if f.name == "churn" else None
 
-    outcomes = act(aws, store, journal, fleet[:2], recheck=recheck)
+    outcomes = act(clean_sim, store, journal, fleet[:2], recheck=recheck)
 
     assert asked == ["churn", "ds-alice"]
     assert (outcomes[0].status, outcomes[0].reason) == ("skipped", "received 12 invocations since the scan")
     assert outcomes[0].backup is not None, "the backup was taken before the re-check"
-    assert endpoint_exists(aws, "churn")
+    assert endpoint_exists(clean_sim, "churn")
     assert outcomes[1].status == "done"
     assert journal.entries(name="churn")[0].reason == "received 12 invocations since the scan"
 
 
 def test_given_a_recheck_that_fails_when_applied_then_not_deleted(
-    aws: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
+    clean_sim: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
 ) -> None:
     def recheck(f: Finding) -> str | None:
         raise RuntimeError("CloudWatch unreachable")
 
-    [outcome] = act(aws, store, journal, fleet[:1], recheck=recheck)
+    [outcome] = act(clean_sim, store, journal, fleet[:1], recheck=recheck)
 
     assert outcome.status == "failed" and "CloudWatch unreachable" in outcome.reason
-    assert endpoint_exists(aws, "churn")
+    assert endpoint_exists(clean_sim, "churn")
 
 
 def test_given_an_opt_out_tag_added_after_the_scan_when_applied_then_nothing_is_touched(
-    aws: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
+    clean_sim: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
 ) -> None:
-    sm = aws.client("sagemaker", REGION)
+    sm = clean_sim.client("sagemaker", REGION)
     for f in fleet:
         sm.add_tags(ResourceArn=f.arn, Tags=[{"Key": "sagetrim:exclude", "Value": "true"}])
 
-    outcomes = act(aws, store, journal, fleet)
+    outcomes = act(clean_sim, store, journal, fleet)
 
     assert [(o.status, o.reason) for o in outcomes] == [
         ("skipped", "opted out with the tag sagetrim:exclude = true")] * 3
-    assert endpoint_exists(aws, "churn") and notebook_status(aws, "ds-alice") == "InService"
-    assert "sagetrim:finding" not in tags_of(aws, fleet[2].arn)
+    assert endpoint_exists(clean_sim, "churn") and notebook_status(clean_sim, "ds-alice") == "InService"
+    assert "sagetrim:finding" not in tags_of(clean_sim, fleet[2].arn)
 
 
 def test_given_an_opt_out_tag_added_during_the_recheck_when_applied_then_the_endpoint_stays(
-    aws: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
+    clean_sim: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
 ) -> None:
     def recheck(f: Finding) -> None:  # someone tags the endpoint while sagetrim is about to act
-        aws.client("sagemaker", REGION).add_tags(ResourceArn=f.arn, Tags=[{"Key": "sagetrim:exclude",
+        clean_sim.client("sagemaker", REGION).add_tags(ResourceArn=f.arn, Tags=[{"Key": "sagetrim:exclude",
                                                                            "Value": "TRUE"}])
 
-    [outcome] = act(aws, store, journal, fleet[:1], recheck=recheck)
+    [outcome] = act(clean_sim, store, journal, fleet[:1], recheck=recheck)
 
     assert outcome.status == "skipped" and "sagetrim:exclude" in outcome.reason
-    assert endpoint_exists(aws, "churn")
+    assert endpoint_exists(clean_sim, "churn")
 
 
 @pytest.mark.parametrize(("status", "reason"), [
@@ -245,53 +246,53 @@ def test_given_an_opt_out_tag_added_during_the_recheck_when_applied_then_the_end
     ("Updating", "the notebook instance is Updating; retry later"),
 ])
 def test_given_a_notebook_not_in_service_when_applied_then_skipped_with_the_reason(
-    aws: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding], status: str, reason: str
+    clean_sim: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding], status: str, reason: str
 ) -> None:
-    aws.set_status(aws.account_id, REGION, "notebook-instance", "ds-alice", status)
-    [outcome] = act(aws, store, journal, fleet[1:2])
+    clean_sim.set_status(clean_sim.account_id, REGION, "notebook-instance", "ds-alice", status)
+    [outcome] = act(clean_sim, store, journal, fleet[1:2])
     assert (outcome.status, outcome.reason) == ("skipped", reason)
-    assert "sagemaker:StopNotebookInstance" not in aws_writes(aws)
+    assert "sagemaker:StopNotebookInstance" not in aws_writes(clean_sim)
 
 
 def test_given_an_endpoint_being_updated_when_applied_then_skipped_until_later(
-    aws: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
+    clean_sim: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
 ) -> None:
-    aws.set_status(aws.account_id, REGION, "endpoint", "churn", "Updating")
-    [outcome] = act(aws, store, journal, fleet[:1])
+    clean_sim.set_status(clean_sim.account_id, REGION, "endpoint", "churn", "Updating")
+    [outcome] = act(clean_sim, store, journal, fleet[:1])
     assert (outcome.status, outcome.reason) == ("skipped", "the endpoint is Updating; retry later")
-    assert endpoint_exists(aws, "churn") and store.list_keys("backups/") == []
+    assert endpoint_exists(clean_sim, "churn") and store.list_keys("backups/") == []
 
 
 def test_given_resources_already_gone_when_applied_then_skipped(
-    aws: SimServer, store: LocalStore, journal: Journal
+    clean_sim: SimServer, store: LocalStore, journal: Journal
 ) -> None:
-    findings = [finding(aws, "endpoint", "ghost", Action.DELETE_ENDPOINT),
-                finding(aws, "notebook-instance", "ghost-nb", Action.STOP_NOTEBOOK),
-                finding(aws, "endpoint", "ghost-tag", Action.TAG)]
-    assert [(o.status, o.reason) for o in act(aws, store, journal, findings)] == [("skipped", "already gone")] * 3
+    findings = [finding(clean_sim, "endpoint", "ghost", Action.DELETE_ENDPOINT),
+                finding(clean_sim, "notebook-instance", "ghost-nb", Action.STOP_NOTEBOOK),
+                finding(clean_sim, "endpoint", "ghost-tag", Action.TAG)]
+    assert [(o.status, o.reason) for o in act(clean_sim, store, journal, findings)] == [("skipped", "already gone")] * 3
 
 
 def test_given_more_destructive_actions_than_allowed_when_run_then_guardrail_error_and_nothing_done(
-    aws: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
+    clean_sim: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
 ) -> None:
     for apply in (False, True):
         with pytest.raises(GuardrailError, match=r"2 destructive actions \(1 delete-endpoint, 1 stop-notebook\) "
                                                  r"exceed the limit of 1 per run.*--max-actions 2"):
-            act(aws, store, journal, fleet, apply=apply, max_actions=1)
-    assert aws.requests.total() == 0
+            act(clean_sim, store, journal, fleet, apply=apply, max_actions=1)
+    assert clean_sim.requests.total() == 0
     assert journal.entries() == []
-    assert [o.status for o in act(aws, store, journal, fleet, max_actions=2)] == ["done"] * 3
+    assert [o.status for o in act(clean_sim, store, journal, fleet, max_actions=2)] == ["done"] * 3
 
 
 def test_given_one_region_unreachable_when_applied_then_it_fails_and_the_others_go_on(
-    aws: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
+    clean_sim: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
 ) -> None:
-    elsewhere = finding(aws, "endpoint", "far", Action.DELETE_ENDPOINT, region="ap-south-1")
+    elsewhere = finding(clean_sim, "endpoint", "far", Action.DELETE_ENDPOINT, region="ap-south-1")
 
     def session_for(account: str, region: str) -> boto3.Session:
         if region == "ap-south-1":
             raise RuntimeError("could not assume role sagetrim in ap-south-1")
-        return aws.session(region)
+        return clean_sim.session(region)
 
     outcomes = carry_out([elsewhere, *fleet[:2]], session_for=session_for, store=store, journal=journal,
                          apply=True, now=NOW)
@@ -302,12 +303,12 @@ def test_given_one_region_unreachable_when_applied_then_it_fails_and_the_others_
 
 
 def test_given_two_findings_for_one_action_on_one_resource_when_applied_then_done_once(
-    aws: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
+    clean_sim: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
 ) -> None:
-    twice = finding(aws, "endpoint", "churn", Action.DELETE_ENDPOINT, rule="endpoint-should-be-serverless")
-    wrong_kind = finding(aws, "endpoint", "fraud", Action.STOP_NOTEBOOK)
+    twice = finding(clean_sim, "endpoint", "churn", Action.DELETE_ENDPOINT, rule="endpoint-should-be-serverless")
+    wrong_kind = finding(clean_sim, "endpoint", "fraud", Action.STOP_NOTEBOOK)
 
-    outcomes = act(aws, store, journal, [fleet[0], twice, wrong_kind])
+    outcomes = act(clean_sim, store, journal, [fleet[0], twice, wrong_kind])
 
     assert [o.status for o in outcomes] == ["done", "skipped", "failed"]
     assert outcomes[1].reason == f"finding {fleet[0].id} already asks to delete-endpoint this resource"
@@ -334,15 +335,15 @@ class Hook:
 
 
 def test_given_notify_findings_when_applied_then_one_message_goes_out_after_the_other_actions(
-    aws: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
+    clean_sim: SimServer, store: LocalStore, journal: Journal, fleet: list[Finding]
 ) -> None:
-    topic = aws.client("sns").create_topic(Name="sagetrim")["TopicArn"]
+    topic = clean_sim.client("sns").create_topic(Name="sagetrim")["TopicArn"]
     hook = Hook()
     try:
-        notices = [finding(aws, "notebook-instance", "ds-bob", Action.NOTIFY, rule="notebook-without-autostop"),
-                   finding(aws, "endpoint", "fraud", Action.NOTIFY, rule="endpoint-should-autoscale")]
+        notices = [finding(clean_sim, "notebook-instance", "ds-bob", Action.NOTIFY, rule="notebook-without-autostop"),
+                   finding(clean_sim, "endpoint", "fraud", Action.NOTIFY, rule="endpoint-should-autoscale")]
 
-        outcomes = act(aws, store, journal, [*notices, fleet[0]],
+        outcomes = act(clean_sim, store, journal, [*notices, fleet[0]],
                        notify=NotifySettings(sns_topic_arn=topic, webhook_url=hook.url))
     finally:
         hook.server.shutdown()
@@ -351,14 +352,14 @@ def test_given_notify_findings_when_applied_then_one_message_goes_out_after_the_
     assert [o.status for o in outcomes] == ["done", "done", "done"], [o.reason for o in outcomes]
     assert outcomes[0].reason.startswith(f"sent to SNS topic {topic} and the webhook in one message about 2")
     assert len(hook.bodies) == 1 and "ds-bob" in json.dumps(hook.bodies[0])
-    keys = [r.key for r in aws.requests.records]
+    keys = [r.key for r in clean_sim.requests.records]
     assert keys.index("sns:Publish") > keys.index("sagemaker:DeleteEndpoint"), "notify after acting"
 
 
 def test_given_notify_findings_and_nowhere_to_send_when_applied_then_skipped_with_the_reason(
-    aws: SimServer, store: LocalStore, journal: Journal
+    clean_sim: SimServer, store: LocalStore, journal: Journal
 ) -> None:
-    [outcome] = act(aws, store, journal, [finding(aws, "endpoint", "x", Action.NOTIFY)])
+    [outcome] = act(clean_sim, store, journal, [finding(clean_sim, "endpoint", "x", Action.NOTIFY)])
     assert outcome.status == "skipped" and "notify.sns_topic_arn" in outcome.reason
 
 
@@ -380,13 +381,13 @@ def test_given_the_actions_when_listed_then_each_declares_its_permissions() -> N
 
 
 def test_given_a_journal_that_fails_on_its_third_record_when_applied_then_the_run_stops_and_says_what_was_done(
-    aws: SimServer, store: LocalStore, fleet: list[Finding]
+    clean_sim: SimServer, store: LocalStore, fleet: list[Finding]
 ) -> None:
     faulty = FaultyStore(store)
     faulty.fail("append_record", skip=2)  # the intent of the second change
 
     with pytest.raises(RunInterrupted) as stopped:
-        act(aws, faulty, Journal(faulty), fleet)
+        act(clean_sim, faulty, Journal(faulty), fleet)
 
     message = str(stopped.value)
     assert "No space left on device" in message
@@ -394,38 +395,38 @@ def test_given_a_journal_that_fails_on_its_third_record_when_applied_then_the_ru
     assert "Already done in this run (and journaled): deleted endpoint churn" in message
     assert "1 other action(s) were not started" in message
     assert [(o.name, o.status) for o in stopped.value.outcomes] == [("churn", "done")]
-    assert not endpoint_exists(aws, "churn") and notebook_status(aws, "ds-alice") == "InService"
-    assert aws_writes(aws) == ["sagemaker:DeleteEndpoint", "application-autoscaling:DeregisterScalableTarget"]
+    assert not endpoint_exists(clean_sim, "churn") and notebook_status(clean_sim, "ds-alice") == "InService"
+    assert aws_writes(clean_sim) == ["sagemaker:DeleteEndpoint", "application-autoscaling:DeregisterScalableTarget"]
     assert [(e.name, e.outcome) for e in Journal(store).entries()] == [("churn", "started"), ("churn", "done")]
 
 
 def test_given_a_journal_that_cannot_be_written_when_applied_then_nothing_changes(
-    aws: SimServer, store: LocalStore, fleet: list[Finding]
+    clean_sim: SimServer, store: LocalStore, fleet: list[Finding]
 ) -> None:
     faulty = FaultyStore(store)
     faulty.fail("append_record", times=None)
 
     with pytest.raises(RunInterrupted, match="Nothing had been changed before in this run"):
-        act(aws, faulty, Journal(faulty), fleet)
+        act(clean_sim, faulty, Journal(faulty), fleet)
 
-    assert aws_writes(aws) == [] and endpoint_exists(aws, "churn")
+    assert aws_writes(clean_sim) == [] and endpoint_exists(clean_sim, "churn")
 
 
 def test_given_a_journal_that_fails_after_a_delete_when_applied_then_the_error_says_so_and_the_next_run_records_it(
-    aws: SimServer, store: LocalStore, fleet: list[Finding]
+    clean_sim: SimServer, store: LocalStore, fleet: list[Finding]
 ) -> None:
     faulty = FaultyStore(store)
     faulty.fail("append_record", skip=1)  # the outcome of the delete
 
     with pytest.raises(RunInterrupted, match=r"delete-endpoint endpoint churn was carried out .* the next "
                                              r"`sagetrim act --apply` checks AWS and records it"):
-        act(aws, faulty, Journal(faulty), fleet[:1])
-    assert not endpoint_exists(aws, "churn")
+        act(clean_sim, faulty, Journal(faulty), fleet[:1])
+    assert not endpoint_exists(clean_sim, "churn")
 
-    settled = reconcile(Journal(store), lambda account, region: aws.session(region), NOW)
+    settled = reconcile(Journal(store), lambda account, region: clean_sim.session(region), NOW)
 
     assert [(s.intent.name, s.outcome, s.recorded) for s in settled] == [("churn", "done", True)]
     entries = Journal(store).entries()
     assert [(e.outcome, e.extra.get("reconciled")) for e in entries] == [("started", None), ("done", True)]
     assert entries[0].action_id == entries[1].action_id and entries[1].backup == entries[0].backup
-    assert reconcile(Journal(store), lambda account, region: aws.session(region), NOW) == [], "recorded once"
+    assert reconcile(Journal(store), lambda account, region: clean_sim.session(region), NOW) == [], "recorded once"

@@ -68,9 +68,9 @@ def test_given_mixed_outcomes_when_summarised_then_only_real_stops_and_deletes_c
     assert len(report.to_json()["entries"]) == 7
 
 
-def test_given_an_s3_journal_when_runs_append_then_one_object_per_record_by_day(aws: SimServer) -> None:
-    aws.client("s3").create_bucket(Bucket="sagetrim-journal")
-    store = open_store("s3://sagetrim-journal/acme", aws.session())
+def test_given_an_s3_journal_when_runs_append_then_one_object_per_record_by_day(clean_sim: SimServer) -> None:
+    clean_sim.client("s3").create_bucket(Bucket="sagetrim-journal")
+    store = open_store("s3://sagetrim-journal/acme", clean_sim.session())
     journal = Journal(store)
     journal.record(entry(0, "a"))
     journal.record(entry(60 * 24 * 2, "b"))  # two days later

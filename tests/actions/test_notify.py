@@ -68,8 +68,8 @@ def test_given_many_findings_when_a_subject_is_made_then_it_fits_sns() -> None:
     assert len(slack_payload(many)["blocks"]) <= 50
 
 
-def test_given_a_topic_with_a_queue_when_published_then_the_queue_gets_the_message(aws: SimServer) -> None:
-    sns, sqs = aws.client("sns"), aws.client("sqs")
+def test_given_a_topic_with_a_queue_when_published_then_the_queue_gets_the_message(clean_sim: SimServer) -> None:
+    sns, sqs = clean_sim.client("sns"), clean_sim.client("sqs")
     topic = sns.create_topic(Name="sagetrim")["TopicArn"]
     queue = sqs.create_queue(QueueName="inbox")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -84,9 +84,9 @@ def test_given_a_topic_with_a_queue_when_published_then_the_queue_gets_the_messa
     assert envelope["Message"] == render_text(FINDINGS)
 
 
-def test_given_a_missing_topic_when_published_then_action_error(aws: SimServer) -> None:
+def test_given_a_missing_topic_when_published_then_action_error(clean_sim: SimServer) -> None:
     with pytest.raises(ActionError, match="could not publish to SNS topic .*NotFound"):
-        publish_sns(aws.client("sns"), "arn:aws:sns:us-east-1:123456789012:nope", FINDINGS)
+        publish_sns(clean_sim.client("sns"), "arn:aws:sns:us-east-1:123456789012:nope", FINDINGS)
 
 
 class Hook:

@@ -19,73 +19,73 @@ from tests.actions.helpers import REGION, endpoint_exists, finding, make_endpoin
 NOW = datetime(2025, 5, 2, 3, 4, 5, tzinfo=UTC)
 
 
-def apply(aws: SimServer, store: LocalStore, *findings: object) -> None:
-    carry_out(list(findings), session_for=lambda account, region: aws.session(region),  # type: ignore[arg-type]
+def apply(clean_sim: SimServer, store: LocalStore, *findings: object) -> None:
+    carry_out(list(findings), session_for=lambda account, region: clean_sim.session(region),  # type: ignore[arg-type]
               store=store, journal=Journal(store), apply=True, now=NOW)
 
 
-def settle(aws: SimServer, store: LocalStore) -> list[tuple[str, str, bool]]:
-    settled = reconcile(Journal(store), lambda account, region: aws.session(region), NOW)
+def settle(clean_sim: SimServer, store: LocalStore) -> list[tuple[str, str, bool]]:
+    settled = reconcile(Journal(store), lambda account, region: clean_sim.session(region), NOW)
     return [(s.intent.name, s.outcome, s.recorded) for s in settled]
 
 
 def test_given_a_run_killed_during_delete_endpoint_when_the_next_run_starts_then_the_delete_is_recorded(
-    aws: SimServer, store: LocalStore
+    clean_sim: SimServer, store: LocalStore
 ) -> None:
-    make_endpoint(aws, "churn")
-    aws.faults.kill("after", operation="DeleteEndpoint")  # deleted, then the process dies
+    make_endpoint(clean_sim, "churn")
+    clean_sim.faults.kill("after", operation="DeleteEndpoint")  # deleted, then the process dies
 
     with pytest.raises(SimulatedKill):
-        apply(aws, store, finding(aws, "endpoint", "churn", Action.DELETE_ENDPOINT))
-    assert not endpoint_exists(aws, "churn")
+        apply(clean_sim, store, finding(clean_sim, "endpoint", "churn", Action.DELETE_ENDPOINT))
+    assert not endpoint_exists(clean_sim, "churn")
     assert [e.outcome for e in Journal(store).entries()] == ["started"], "the intent was written before the delete"
 
-    assert settle(aws, store) == [("churn", "done", True)]
+    assert settle(clean_sim, store) == [("churn", "done", True)]
     done = Journal(store).entries()[-1]
     assert done.reason.startswith("settled after an interrupted run: endpoint churn is deleted")
     assert done.backup and store.get_json(done.backup) is not None, "the backup it names is there"
-    assert settle(aws, store) == [], "settled once"
+    assert settle(clean_sim, store) == [], "settled once"
 
 
 def test_given_a_run_killed_before_delete_endpoint_when_the_next_run_starts_then_it_is_recorded_as_not_done(
-    aws: SimServer, store: LocalStore
+    clean_sim: SimServer, store: LocalStore
 ) -> None:
-    make_endpoint(aws, "churn")
-    aws.faults.kill("before", operation="DeleteEndpoint")
+    make_endpoint(clean_sim, "churn")
+    clean_sim.faults.kill("before", operation="DeleteEndpoint")
 
     with pytest.raises(SimulatedKill):
-        apply(aws, store, finding(aws, "endpoint", "churn", Action.DELETE_ENDPOINT))
+        apply(clean_sim, store, finding(clean_sim, "endpoint", "churn", Action.DELETE_ENDPOINT))
 
-    assert endpoint_exists(aws, "churn")
-    assert settle(aws, store) == [("churn", "failed", True)]
+    assert endpoint_exists(clean_sim, "churn")
+    assert settle(clean_sim, store) == [("churn", "failed", True)]
     assert "endpoint churn is still InService" in Journal(store).entries()[-1].reason
 
 
 def test_given_a_run_killed_during_a_notebook_stop_when_the_next_run_starts_then_the_stop_is_recorded(
-    aws: SimServer, store: LocalStore
+    clean_sim: SimServer, store: LocalStore
 ) -> None:
-    make_notebook(aws, "ds-alice")
-    aws.faults.kill("after", operation="StopNotebookInstance")
+    make_notebook(clean_sim, "ds-alice")
+    clean_sim.faults.kill("after", operation="StopNotebookInstance")
 
     with pytest.raises(SimulatedKill):
-        apply(aws, store, finding(aws, "notebook-instance", "ds-alice", Action.STOP_NOTEBOOK))
+        apply(clean_sim, store, finding(clean_sim, "notebook-instance", "ds-alice", Action.STOP_NOTEBOOK))
 
-    assert settle(aws, store) == [("ds-alice", "done", True)]
+    assert settle(clean_sim, store) == [("ds-alice", "done", True)]
 
 
 def test_given_an_account_that_cannot_be_reached_when_settling_then_the_intent_stays_open_for_the_next_run(
-    aws: SimServer, store: LocalStore
+    clean_sim: SimServer, store: LocalStore
 ) -> None:
-    make_endpoint(aws, "churn")
-    aws.faults.kill("after", operation="DeleteEndpoint")
+    make_endpoint(clean_sim, "churn")
+    clean_sim.faults.kill("after", operation="DeleteEndpoint")
     with pytest.raises(SimulatedKill):
-        apply(aws, store, finding(aws, "endpoint", "churn", Action.DELETE_ENDPOINT))
-    aws.faults.access_denied(operation="DescribeEndpoint", region=REGION)
+        apply(clean_sim, store, finding(clean_sim, "endpoint", "churn", Action.DELETE_ENDPOINT))
+    clean_sim.faults.access_denied(operation="DescribeEndpoint", region=REGION)
 
-    first = reconcile(Journal(store), lambda account, region: aws.session(region), NOW)
+    first = reconcile(Journal(store), lambda account, region: clean_sim.session(region), NOW)
 
     assert [(s.outcome, s.recorded) for s in first] == [("started", False)]
     assert "AccessDeniedException" in first[0].reason
     assert [e.outcome for e in Journal(store).entries()] == ["started"], "nothing is guessed"
-    aws.faults.clear()
-    assert settle(aws, store) == [("churn", "done", True)]
+    clean_sim.faults.clear()
+    assert settle(clean_sim, store) == [("churn", "done", True)]

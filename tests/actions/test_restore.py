@@ -19,9 +19,9 @@ from tests.actions.helpers import REGION, endpoint_exists, finding, make_endpoin
 NOW = datetime(2025, 5, 2, 3, 4, 5, tzinfo=UTC)
 
 
-def observed(aws: SimServer, name: str) -> dict[str, Any]:
+def observed(clean_sim: SimServer, name: str) -> dict[str, Any]:
     """What makes an endpoint the endpoint it is, read from the account (ids and times left out)."""
-    sm, aas = aws.client("sagemaker", REGION), aws.client("application-autoscaling", REGION)
+    sm, aas = clean_sim.client("sagemaker", REGION), clean_sim.client("application-autoscaling", REGION)
     endpoint = sm.describe_endpoint(EndpointName=name)
     config = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
     models = {}
@@ -49,96 +49,96 @@ def observed(aws: SimServer, name: str) -> dict[str, Any]:
     }
 
 
-def _restore(aws: SimServer, store: LocalStore, name: str, **kwargs: Any) -> Any:
-    return restore_endpoint(aws.client("sagemaker", REGION), aws.client("application-autoscaling", REGION), store,
-                            aws.account_id, REGION, name, poll_s=1, **kwargs)
+def _restore(clean_sim: SimServer, store: LocalStore, name: str, **kwargs: Any) -> Any:
+    return restore_endpoint(clean_sim.client("sagemaker", REGION), clean_sim.client("application-autoscaling", REGION),
+                            store, clean_sim.account_id, REGION, name, poll_s=1, **kwargs)
 
 
-def _delete(aws: SimServer, store: LocalStore, journal: Journal, name: str, now: datetime = NOW) -> None:
-    [outcome] = carry_out([finding(aws, "endpoint", name, Action.DELETE_ENDPOINT)],
-                          session_for=lambda account, region: aws.session(region), store=store, journal=journal,
+def _delete(clean_sim: SimServer, store: LocalStore, journal: Journal, name: str, now: datetime = NOW) -> None:
+    [outcome] = carry_out([finding(clean_sim, "endpoint", name, Action.DELETE_ENDPOINT)],
+                          session_for=lambda account, region: clean_sim.session(region), store=store, journal=journal,
                           apply=True, now=now)
     assert outcome.status == "done", outcome.reason
 
 
 def test_given_a_deleted_endpoint_when_restored_then_an_equivalent_endpoint_exists(
-    aws: SimServer, store: LocalStore, journal: Journal
+    clean_sim: SimServer, store: LocalStore, journal: Journal
 ) -> None:
-    make_endpoint(aws, "churn")
-    before = observed(aws, "churn")
-    _delete(aws, store, journal, "churn")
-    assert not endpoint_exists(aws, "churn")
-    autoscaling = aws.client("application-autoscaling", REGION)
+    make_endpoint(clean_sim, "churn")
+    before = observed(clean_sim, "churn")
+    _delete(clean_sim, store, journal, "churn")
+    assert not endpoint_exists(clean_sim, "churn")
+    autoscaling = clean_sim.client("application-autoscaling", REGION)
     assert autoscaling.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"] == []
     # Someone also cleaned up the configuration and a model afterwards: restore brings them back too.
-    sm = aws.client("sagemaker", REGION)
+    sm = clean_sim.client("sagemaker", REGION)
     sm.delete_endpoint_config(EndpointConfigName="churn-config")
     sm.delete_model(ModelName="churn-model-b")
 
-    result = _restore(aws, store, "churn", journal=journal)
+    result = _restore(clean_sim, store, "churn", journal=journal)
 
-    assert observed(aws, "churn") == before
+    assert observed(clean_sim, "churn") == before
     assert result.created == ["model churn-model-b", "endpoint config churn-config", "endpoint churn",
                               "scalable target endpoint/churn/variant/primary", "scaling policy churn-invocations"]
     assert result.kept == ["model churn-model-a"]
     assert result.status == "InService"
-    assert result.backup_key == latest_backup(store, aws.account_id, REGION, "churn")
+    assert result.backup_key == latest_backup(store, clean_sim.account_id, REGION, "churn")
     assert result.to_json()["endpoint_arn"].endswith(":endpoint/churn")
     last = journal.entries(name="churn")[-1]
     assert (last.action, last.outcome, last.backup) == ("restore-endpoint", "done", result.backup_key)
 
 
 def test_given_several_backups_when_restored_without_a_key_then_the_latest_is_used(
-    aws: SimServer, store: LocalStore, journal: Journal
+    clean_sim: SimServer, store: LocalStore, journal: Journal
 ) -> None:
-    make_endpoint(aws, "churn", autoscaling=False)
-    _delete(aws, store, journal, "churn", NOW)
-    _restore(aws, store, "churn")
-    _delete(aws, store, journal, "churn", NOW + timedelta(hours=1))
+    make_endpoint(clean_sim, "churn", autoscaling=False)
+    _delete(clean_sim, store, journal, "churn", NOW)
+    _restore(clean_sim, store, "churn")
+    _delete(clean_sim, store, journal, "churn", NOW + timedelta(hours=1))
 
-    keys = list_backups(store, aws.account_id, REGION, "churn")
+    keys = list_backups(store, clean_sim.account_id, REGION, "churn")
     assert len(keys) == 2
-    assert _restore(aws, store, "churn").backup_key == keys[-1]
+    assert _restore(clean_sim, store, "churn").backup_key == keys[-1]
 
 
 def test_given_a_session_when_restored_then_the_account_comes_from_sts(
-    aws: SimServer, store: LocalStore, journal: Journal
+    clean_sim: SimServer, store: LocalStore, journal: Journal
 ) -> None:
-    make_endpoint(aws, "churn", autoscaling=False)
-    _delete(aws, store, journal, "churn")
+    make_endpoint(clean_sim, "churn", autoscaling=False)
+    _delete(clean_sim, store, journal, "churn")
 
-    result = restore(aws.session(REGION), REGION, "churn", store=store, journal=journal)
+    result = restore(clean_sim.session(REGION), REGION, "churn", store=store, journal=journal)
 
-    assert result.account == aws.account_id and result.created == ["endpoint churn"]
-    assert endpoint_exists(aws, "churn")
+    assert result.account == clean_sim.account_id and result.created == ["endpoint churn"]
+    assert endpoint_exists(clean_sim, "churn")
 
 
 def test_given_the_endpoint_exists_when_restored_then_usage_error_and_nothing_changes(
-    aws: SimServer, store: LocalStore, journal: Journal
+    clean_sim: SimServer, store: LocalStore, journal: Journal
 ) -> None:
-    make_endpoint(aws, "churn")
-    _delete(aws, store, journal, "churn")
-    _restore(aws, store, "churn")
-    aws.requests.reset()
+    make_endpoint(clean_sim, "churn")
+    _delete(clean_sim, store, journal, "churn")
+    _restore(clean_sim, store, "churn")
+    clean_sim.requests.reset()
 
     with pytest.raises(UsageError, match="endpoint churn exists .* nothing was changed"):
-        _restore(aws, store, "churn")
-    writes = [r.operation for r in aws.requests.records if not r.operation.startswith(("Describe", "List"))]
+        _restore(clean_sim, store, "churn")
+    writes = [r.operation for r in clean_sim.requests.records if not r.operation.startswith(("Describe", "List"))]
     assert writes == []
 
 
 def test_given_no_backup_when_restored_then_usage_error_names_where_it_looked(
-    aws: SimServer, store: LocalStore
+    clean_sim: SimServer, store: LocalStore
 ) -> None:
     with pytest.raises(UsageError, match=rf"no backup of endpoint ghost .* in {store.root}/backups/"
-                                         rf"{aws.account_id}/{REGION}/endpoint/ghost"):
-        _restore(aws, store, "ghost")
+                                         rf"{clean_sim.account_id}/{REGION}/endpoint/ghost"):
+        _restore(clean_sim, store, "ghost")
     with pytest.raises(UsageError, match="no backup at"):
-        _restore(aws, store, "ghost", backup_key="backups/x/y/endpoint/ghost/1.json")
+        _restore(clean_sim, store, "ghost", backup_key="backups/x/y/endpoint/ghost/1.json")
 
 
 def test_given_an_async_and_serverless_config_when_its_request_is_rebuilt_then_only_create_fields_stay(
-    aws: SimServer,
+    clean_sim: SimServer,
 ) -> None:
     from sagetrim.actions.restore import _request
 
@@ -155,7 +155,7 @@ def test_given_an_async_and_serverless_config_when_its_request_is_rebuilt_then_o
         "KmsKeyId": "",
         "ShadowProductionVariants": [],
     }
-    request = _request(aws.client("sagemaker", REGION), "CreateEndpointConfig", described,
+    request = _request(clean_sim.client("sagemaker", REGION), "CreateEndpointConfig", described,
                        Tags=[{"Key": "team", "Value": "ml"}])
 
     assert set(request) == {"EndpointConfigName", "ProductionVariants", "AsyncInferenceConfig", "Tags"}

@@ -83,32 +83,32 @@ def test_given_the_environment_when_the_default_directory_is_chosen_then_the_doc
 
 
 def test_given_uris_when_a_store_is_opened_then_the_right_backend_or_a_usage_error(
-    tmp_path: Path, aws: SimServer
+    tmp_path: Path, clean_sim: SimServer
 ) -> None:
-    assert isinstance(open_store(None, aws.session()), LocalStore)
-    local = open_store(str(tmp_path / "dir"), aws.session())
+    assert isinstance(open_store(None, clean_sim.session()), LocalStore)
+    local = open_store(str(tmp_path / "dir"), clean_sim.session())
     assert isinstance(local, LocalStore) and local.root == tmp_path / "dir"
-    assert isinstance(open_store(f"file://{tmp_path}", aws.session()), LocalStore)
-    s3 = open_store("s3://sagetrim-state/prod/team-a/", aws.session())
+    assert isinstance(open_store(f"file://{tmp_path}", clean_sim.session()), LocalStore)
+    s3 = open_store("s3://sagetrim-state/prod/team-a/", clean_sim.session())
     assert isinstance(s3, S3Store) and (s3.bucket, s3.prefix) == ("sagetrim-state", "prod/team-a/")
     assert s3.location("journal/x.json") == "s3://sagetrim-state/prod/team-a/journal/x.json"
 
     with pytest.raises(UsageError, match=r"s3://BUCKET/PREFIX"):
-        open_store("s3://", aws.session())
+        open_store("s3://", clean_sim.session())
     with pytest.raises(UsageError, match=r"valid S3 bucket"):
-        open_store("s3://Bad_Bucket/x", aws.session())
+        open_store("s3://Bad_Bucket/x", clean_sim.session())
     with pytest.raises(UsageError, match=r"gs://"):
-        open_store("gs://bucket/x", aws.session())
+        open_store("gs://bucket/x", clean_sim.session())
     afile = tmp_path / "a-file"
     afile.write_text("")
     with pytest.raises(UsageError, match="is a file"):
-        open_store(str(afile), aws.session())
+        open_store(str(afile), clean_sim.session())
 
 
-def test_given_an_s3_store_when_documents_and_records_are_written_then_they_read_back(aws: SimServer) -> None:
-    s3 = aws.client("s3")
+def test_given_an_s3_store_when_documents_and_records_are_written_then_they_read_back(clean_sim: SimServer) -> None:
+    s3 = clean_sim.client("s3")
     s3.create_bucket(Bucket="sagetrim-state")
-    store = open_store("s3://sagetrim-state/prod", aws.session())
+    store = open_store("s3://sagetrim-state/prod", clean_sim.session())
 
     store.put_json("backups/a/r/endpoint/e/1.json", {"x": 1})
     store.put_json("backups/a/r/endpoint/e/2.json", {"x": 2})
@@ -128,8 +128,9 @@ def test_given_an_s3_store_when_documents_and_records_are_written_then_they_read
     assert sorted(r["n"] for r in store.read_records("journal", since=WHEN)) == [2, 3]
 
 
-def test_given_a_missing_bucket_when_an_s3_store_writes_then_store_error_names_the_location(aws: SimServer) -> None:
-    store = open_store("s3://no-such-bucket-here/x", aws.session())
+def test_given_a_missing_bucket_when_an_s3_store_writes_then_store_error_names_the_location(
+        clean_sim: SimServer) -> None:
+    store = open_store("s3://no-such-bucket-here/x", clean_sim.session())
     with pytest.raises(StoreError, match=r"s3://no-such-bucket-here/x/k.json.*NoSuchBucket"):
         store.put_json("k.json", {})
 
@@ -195,10 +196,10 @@ def test_given_damaged_lines_when_a_stream_is_read_then_they_are_skipped_and_lis
     assert LocalStore(tmp_path).read_records("journal") == [{"n": 1}, {"n": 2}], "only objects are records"
 
 
-def test_given_a_damaged_s3_record_when_the_stream_is_read_then_it_is_skipped_and_named(aws: SimServer) -> None:
-    s3 = aws.client("s3")
+def test_given_a_damaged_s3_record_when_the_stream_is_read_then_it_is_skipped_and_named(clean_sim: SimServer) -> None:
+    s3 = clean_sim.client("s3")
     s3.create_bucket(Bucket="sagetrim-state")
-    store = open_store("s3://sagetrim-state/prod", aws.session())
+    store = open_store("s3://sagetrim-state/prod", clean_sim.session())
     store.append_record("journal", {"n": 1}, WHEN)
     s3.put_object(Bucket="sagetrim-state", Key="prod/journal/2025/03/14/093000.000000Z-bad.json", Body=b"{half")
 
@@ -208,12 +209,12 @@ def test_given_a_damaged_s3_record_when_the_stream_is_read_then_it_is_skipped_an
     assert [u.where for u in read.unreadable] == ["s3://sagetrim-state/prod/journal/2025/03/14/093000.000000Z-bad.json"]
 
 
-def test_given_an_s3_record_whose_answer_is_lost_when_retried_then_it_is_stored_once(aws: SimServer) -> None:
-    s3 = aws.client("s3")
+def test_given_an_s3_record_whose_answer_is_lost_when_retried_then_it_is_stored_once(clean_sim: SimServer) -> None:
+    s3 = clean_sim.client("s3")
     s3.create_bucket(Bucket="sagetrim-state")
-    store = open_store("s3://sagetrim-state/prod", aws.session())
+    store = open_store("s3://sagetrim-state/prod", clean_sim.session())
     # The first PutObject lands but its answer is a 500; botocore sends it again under the same key.
-    lost = aws.faults.add("InternalError", status=500, service="s3", times=1, applied=True)
+    lost = clean_sim.faults.add("InternalError", status=500, service="s3", times=1, applied=True)
 
     store.append_record("journal", {"n": 1}, WHEN)
 

@@ -240,10 +240,9 @@ class StandInSageMaker:
         self.sim.set_status(self.sim.account_id, REGION, "notebook-instance", name, status)
 
 
-@pytest.fixture(scope="session")
-def sagemaker_api() -> Iterator[StandInSageMaker]:
-    with SimServer() as sim:
-        yield StandInSageMaker(sim)
+@pytest.fixture(scope="module")
+def sagemaker_api(sim: SimServer) -> StandInSageMaker:
+    return StandInSageMaker(sim)
 
 
 @dataclass

@@ -83,8 +83,8 @@ def test_a_missing_plan_file_is_a_usage_error(cli, tmp_path):
     assert result.code == 2 and "cannot read the plan" in result.err
 
 
-def test_refresh_reads_the_price_list_api_and_later_lookups_prefer_it(cli, account, tmp_path):
-    env = {**account.env(), "SAGETRIM_CACHE_DIR": str(tmp_path)}
+def test_refresh_reads_the_price_list_api_and_later_lookups_prefer_it(cli, sim, tmp_path):
+    env = {**sim.env(), "SAGETRIM_CACHE_DIR": str(tmp_path)}
     refreshed = cli("prices", "refresh", "--region", "eu-west-1", "--format", "json", env=env)
     assert refreshed.code == 0, refreshed.err
     [summary] = json.loads(refreshed.out)
@@ -94,6 +94,6 @@ def test_refresh_reads_the_price_list_api_and_later_lookups_prefer_it(cli, accou
     assert row["exact"] is True and "Price List API" in row["source"]
 
 
-def test_refresh_of_an_unknown_region_is_a_usage_error(cli, account, tmp_path):
-    result = cli("prices", "refresh", "--region", "mars-1", env={**account.env(), "SAGETRIM_CACHE_DIR": str(tmp_path)})
+def test_refresh_of_an_unknown_region_is_a_usage_error(cli, sim, tmp_path):
+    result = cli("prices", "refresh", "--region", "mars-1", env={**sim.env(), "SAGETRIM_CACHE_DIR": str(tmp_path)})
     assert result.code == 2 and "mars-1" in result.err

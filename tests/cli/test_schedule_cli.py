@@ -25,20 +25,20 @@ def test_next_lists_transitions_in_the_schedule_time_zone(cli, tmp_path):
     assert all(r["at"][11:16] in ("08:00", "19:00") and r["timezone"] == "Europe/Paris" for r in rows)
 
 
-def test_run_stops_at_night_and_plans_only_without_apply(cli, account, tmp_path):
+def test_run_stops_at_night_and_plans_only_without_apply(cli, sim, tmp_path):
     config = tmp_path / "sagetrim.yaml"
     config.write_text(SETTINGS)
-    sm = account.client("sagemaker")
+    sm = sim.client("sagemaker")
     for name in ("ds-alice", "other-bob"):
         sm.create_notebook_instance(NotebookInstanceName=name, InstanceType="ml.t3.medium",
                                     RoleArn="arn:aws:iam::123456789012:role/x")
     night = "2026-11-25T22:30:00+01:00"  # a Wednesday, after the 19:00 stop in Paris
-    planned = cli("schedule", "run", "--config", str(config), "--at", night, "--format", "json", env=account.env())
+    planned = cli("schedule", "run", "--config", str(config), "--at", night, "--format", "json", env=sim.env())
     assert planned.code == 0, planned.err
     [decision] = [d for d in json.loads(planned.out)["decisions"] if d["name"] == "ds-alice"]
     assert decision["outcome"] == "planned" and decision["desired"] == "stopped"
     assert sm.describe_notebook_instance(NotebookInstanceName="ds-alice")["NotebookInstanceStatus"] == "InService"
-    done = cli("schedule", "run", "--config", str(config), "--at", night, "--apply", env=account.env())
+    done = cli("schedule", "run", "--config", str(config), "--at", night, "--apply", env=sim.env())
     assert done.code == 0, done.err
     assert sm.describe_notebook_instance(NotebookInstanceName="ds-alice")["NotebookInstanceStatus"] == "Stopped"
     assert sm.describe_notebook_instance(NotebookInstanceName="other-bob")["NotebookInstanceStatus"] == "InService"

@@ -17,8 +17,8 @@ from sagetrim.pipeline.act import run_act
 from sagetrim.rules import idle_endpoint, select
 from sagetrim.schedules import parse_schedules, session_clients
 from sagetrim.schedules import run_schedules as run_schedules_library
-from sagetrim.sim.account import start_account
-from sagetrim.sim.fleet import demo_scenario
+from sagetrim.sim import SimServer
+from sagetrim.sim.fleet import build_fleet, demo_scenario
 from sagetrim.sim.server import ACCESS_KEY_ID
 from tests.deploy.helpers import allowed_actions, load_template, record_api_calls, scheduled_event
 
@@ -46,16 +46,11 @@ EVENING = _last_weekday_evening(datetime.now(UTC))
 STOPPED_IN_THE_EVENING = [*(f"ds-notebook-000{i}" for i in range(4)), "gpu-experiments-0000", "gpu-experiments-0001"]
 
 
-@pytest.fixture(scope="module")
-def sim() -> Any:
-    """The demo fleet, and an empty state bucket."""
-    server, _ = start_account(demo_scenario())
-    try:
-        server.client("s3").create_bucket(Bucket=BUCKET)
-        yield server
-    finally:
-        server.stop()
-        server.reset()
+@pytest.fixture(scope="module", autouse=True)
+def demo_fleet(sim: SimServer) -> None:
+    """The module's simulated account holds the demo fleet, and an empty state bucket."""
+    build_fleet(sim, demo_scenario())
+    sim.client("s3").create_bucket(Bucket=BUCKET)
 
 
 @pytest.fixture

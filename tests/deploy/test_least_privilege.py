@@ -18,8 +18,8 @@ import pytest
 from sagetrim.config import Settings
 from sagetrim.deploy import handlers, render_template
 from sagetrim.deploy.policy import LAMBDA_LOG_PERMISSIONS
-from sagetrim.sim.account import start_account
-from sagetrim.sim.fleet import Scenario
+from sagetrim.sim import SimServer
+from sagetrim.sim.fleet import Scenario, build_fleet
 from sagetrim.sim.server import ACCESS_KEY_ID
 from tests.deploy.helpers import (
     LAMBDA_RUNTIME,
@@ -65,37 +65,33 @@ SETTINGS = {
 
 
 @pytest.fixture(scope="module")
-def world() -> Any:
+def world(sim: SimServer) -> Any:
     """The fleet, a running tuning job and a scaling policy on the endpoint to be deleted, and the stack."""
-    server, _ = start_account(Scenario.model_validate(SCENARIO))
-    try:
-        sm = server.client("sagemaker", REGION)
-        sm.create_hyper_parameter_tuning_job(
-            HyperParameterTuningJobName="xgb-tuning",
-            HyperParameterTuningJobConfig={"Strategy": "Bayesian", "ResourceLimits": {
-                "MaxNumberOfTrainingJobs": 10, "MaxParallelTrainingJobs": 2}},
-            TrainingJobDefinition={
-                "AlgorithmSpecification": {"TrainingImage": "683313688378.dkr.ecr.us-east-1.amazonaws.com/xgb:1",
-                                           "TrainingInputMode": "File"},
-                "RoleArn": f"arn:aws:iam::{server.account_id}:role/SageMakerExecution",
-                "OutputDataConfig": {"S3OutputPath": "s3://models/tuning"},
-                "ResourceConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 10},
-                "StoppingCondition": {"MaxRuntimeInSeconds": 3600}})
-        server.set_status(server.account_id, REGION, "hyper-parameter-tuning-job", "xgb-tuning", "InProgress")
-        endpoint = sm.describe_endpoint(EndpointName=SCALED_ENDPOINT)
-        config = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
-        variant = config["ProductionVariants"][0]["VariantName"]
-        server.client("application-autoscaling", REGION).put_scaling_policy(
-            PolicyName="invocations", ServiceNamespace="sagemaker", ResourceId=f"endpoint/{SCALED_ENDPOINT}/variant/"
-            f"{variant}", ScalableDimension="sagemaker:variant:DesiredInstanceCount",
-            PolicyType="TargetTrackingScaling", TargetTrackingScalingPolicyConfiguration={
-                "TargetValue": 100.0,
-                "PredefinedMetricSpecification": {"PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"}})
-        stack = deploy(server, Settings.model_validate(SETTINGS), ApplyActions="true")
-        yield server, stack, endpoint["EndpointConfigName"], [v["ModelName"] for v in config["ProductionVariants"]]
-    finally:
-        server.stop()
-        server.reset()
+    build_fleet(sim, Scenario.model_validate(SCENARIO))
+    sm = sim.client("sagemaker", REGION)
+    sm.create_hyper_parameter_tuning_job(
+        HyperParameterTuningJobName="xgb-tuning",
+        HyperParameterTuningJobConfig={"Strategy": "Bayesian", "ResourceLimits": {
+            "MaxNumberOfTrainingJobs": 10, "MaxParallelTrainingJobs": 2}},
+        TrainingJobDefinition={
+            "AlgorithmSpecification": {"TrainingImage": "683313688378.dkr.ecr.us-east-1.amazonaws.com/xgb:1",
+                                       "TrainingInputMode": "File"},
+            "RoleArn": f"arn:aws:iam::{sim.account_id}:role/SageMakerExecution",
+            "OutputDataConfig": {"S3OutputPath": "s3://models/tuning"},
+            "ResourceConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 10},
+            "StoppingCondition": {"MaxRuntimeInSeconds": 3600}})
+    sim.set_status(sim.account_id, REGION, "hyper-parameter-tuning-job", "xgb-tuning", "InProgress")
+    endpoint = sm.describe_endpoint(EndpointName=SCALED_ENDPOINT)
+    config = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+    variant = config["ProductionVariants"][0]["VariantName"]
+    sim.client("application-autoscaling", REGION).put_scaling_policy(
+        PolicyName="invocations", ServiceNamespace="sagemaker", ResourceId=f"endpoint/{SCALED_ENDPOINT}/variant/"
+        f"{variant}", ScalableDimension="sagemaker:variant:DesiredInstanceCount",
+        PolicyType="TargetTrackingScaling", TargetTrackingScalingPolicyConfiguration={
+            "TargetValue": 100.0,
+            "PredefinedMetricSpecification": {"PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"}})
+    stack = deploy(sim, Settings.model_validate(SETTINGS), ApplyActions="true")
+    return sim, stack, endpoint["EndpointConfigName"], [v["ModelName"] for v in config["ProductionVariants"]]
 
 
 def test_given_every_code_path_when_run_then_the_role_allows_exactly_the_actions_called(world: Any) -> None:

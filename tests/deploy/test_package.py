@@ -63,7 +63,7 @@ def test_given_the_same_inputs_when_packaged_twice_then_the_zips_are_identical(b
 
 
 def test_given_the_zip_when_a_python_without_the_cli_libraries_runs_the_handler_then_it_scans(
-        built: Any, account: Any, tmp_path: Path) -> None:
+        built: Any, sim: Any, tmp_path: Path) -> None:
     root = tmp_path / "task"
     with zipfile.ZipFile(built.path) as archive:
         archive.extractall(root)
@@ -84,7 +84,7 @@ assert handlers.__file__.startswith({str(root)!r}) and pydantic.__file__.startsw
 out = handlers.scan_and_act({{"detail-type": "Scheduled Event", "source": "aws.events"}}, None)
 print("RESULT " + json.dumps({{"status": out["status"], "dry_run": out["dry_run"], "regions": out["regions"]}}))
 """
-    env = {**os.environ, **account.env(), "SAGETRIM_STATE_DIR": str(tmp_path / "state"),
+    env = {**os.environ, **sim.env(), "SAGETRIM_STATE_DIR": str(tmp_path / "state"),
            "SAGETRIM_CACHE_DIR": str(tmp_path / "cache"), "SAGETRIM_REGIONS": "us-east-1"}
     for key in ("SAGETRIM_APPLY", "SAGETRIM_CONFIG", "SAGETRIM_STATE", "SAGETRIM_ROLE_ARNS", "PYTHONPATH"):
         env.pop(key, None)

@@ -15,7 +15,6 @@ from sagetrim.deploy.policy import SCAN_PERMISSIONS
 from sagetrim.deploy.template import HANDLERS, RUNTIME
 from sagetrim.errors import UsageError
 from sagetrim.schedules import parse_expression, utc_expression
-from sagetrim.sim.account import start_account
 from tests.deploy.helpers import allowed_actions, deploy, load_template
 
 LINT_REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2", "us-gov-west-1"]
@@ -72,17 +71,6 @@ def test_given_only_notify_enabled_when_rendered_then_the_role_can_only_read() -
         role, {"FansOut": False, "ScansOwnAccount": False})
     assert account == set(SCAN_PERMISSIONS)
     assert "RestoreFunction" not in template["Resources"] and "ScheduleFunction" not in template["Resources"]
-
-
-@pytest.fixture(scope="module")
-def sim() -> Any:
-    server, _ = start_account(None)
-    server.reset()
-    try:
-        yield server
-    finally:
-        server.stop()
-        server.reset()
 
 
 def test_given_the_template_when_the_scanner_stack_is_created_then_every_resource_is_there(sim: Any) -> None:

@@ -18,9 +18,9 @@ NOTEBOOK_TYPES = ["ml.t3.medium", "ml.m5.xlarge", "ml.g4dn.xlarge"]
 REGIONS = ["us-east-1", "eu-west-1"]
 
 
-def _fill(account, region: str, n_endpoints: int, n_notebooks: int, n_jobs: int) -> dict[str, tuple[str, int]]:
+def _fill(sim, region: str, n_endpoints: int, n_notebooks: int, n_jobs: int) -> dict[str, tuple[str, int]]:
     """Create resources with boto3 only; returns name -> (instance type, count) expected from the scan."""
-    sm = account.client("sagemaker", region)
+    sm = sim.client("sagemaker", region)
     expected: dict[str, tuple[str, int]] = {}
 
     def endpoint(i: int) -> None:
@@ -47,7 +47,7 @@ def _fill(account, region: str, n_endpoints: int, n_notebooks: int, n_jobs: int)
             OutputDataConfig={"S3OutputPath": "s3://bucket/out"},
             ResourceConfig={"InstanceType": itype, "InstanceCount": count, "VolumeSizeInGB": 30},
             StoppingCondition={"MaxRuntimeInSeconds": 86400})
-        account.set_status(account.account_id, region, "training-job", name, "InProgress")
+        sim.set_status(sim.account_id, region, "training-job", name, "InProgress")
         expected[name] = (itype, count)
 
     with ThreadPoolExecutor(max_workers=16) as pool:
@@ -58,17 +58,17 @@ def _fill(account, region: str, n_endpoints: int, n_notebooks: int, n_jobs: int)
 
 
 @pytest.fixture(scope="module")
-def filled(account):
+def filled(sim):
     """1,000 endpoints, 300 notebooks and 200 running training jobs in two regions."""
     expected = {}
     for region in REGIONS:
-        expected.update(_fill(account, region, 500, 150, 100))
+        expected.update(_fill(sim, region, 500, 150, 100))
     return expected
 
 
-def test_scan_lists_every_resource_with_type_count_and_price(account, filled, tmp_path):
+def test_scan_lists_every_resource_with_type_count_and_price(sim, filled, tmp_path):
     result = run_cli("scan", "--regions", ",".join(REGIONS), "--format", "json", "--output",
-                     str(tmp_path / "scan.json"), env=account.env())
+                     str(tmp_path / "scan.json"), env=sim.env())
     assert result.code == 0, result.err
     doc = json.loads((tmp_path / "scan.json").read_text())
     resources = {r["name"]: r for r in doc["resources"]}
@@ -93,8 +93,8 @@ def test_scan_lists_every_resource_with_type_count_and_price(account, filled, tm
     assert set(doc["totals"]["by_region"]) == set(REGIONS)
 
 
-def test_a_second_scan_of_an_unchanged_account_makes_far_fewer_calls(account, filled):
-    session = account.session("us-east-1")
+def test_a_second_scan_of_an_unchanged_account_makes_far_fewer_calls(sim, filled):
+    session = sim.session("us-east-1")
     first = run_scan(session, REGIONS, [], load_catalog(use_cache=False))
     second = run_scan(session, REGIONS, [], load_catalog(use_cache=False))
     assert sum(second.api_calls.values()) * 10 < sum(first.api_calls.values())
@@ -102,10 +102,10 @@ def test_a_second_scan_of_an_unchanged_account_makes_far_fewer_calls(account, fi
     assert len(second.resources) == len(first.resources)
 
 
-def test_a_changed_resource_is_described_again(account, filled):
-    session = account.session("us-east-1")
+def test_a_changed_resource_is_described_again(sim, filled):
+    session = sim.session("us-east-1")
     run_scan(session, ["us-east-1"], [], load_catalog(use_cache=False))
-    account.client("sagemaker").stop_notebook_instance(NotebookInstanceName="nb-us-east-1-0")
+    sim.client("sagemaker").stop_notebook_instance(NotebookInstanceName="nb-us-east-1-0")
     again = run_scan(session, ["us-east-1"], [], load_catalog(use_cache=False))
     assert again.api_calls.get("sagemaker:DescribeNotebookInstance") == 1
     nb = next(r for r in again.resources if r.name == "nb-us-east-1-0")
@@ -113,52 +113,52 @@ def test_a_changed_resource_is_described_again(account, filled):
     assert nb.usd_per_hour == pytest.approx(5 * 0.14 / 730)  # only its volume bills now
 
 
-def test_a_region_that_denies_access_is_reported_and_the_others_scanned(account, filled):
-    account.faults.add("AccessDeniedException", service="sagemaker", region="eu-west-1")
+def test_a_region_that_denies_access_is_reported_and_the_others_scanned(sim, filled):
+    sim.faults.add("AccessDeniedException", service="sagemaker", region="eu-west-1")
     try:
-        result = run_scan(account.session("us-east-1"), REGIONS, [], load_catalog(use_cache=False), use_cache=False)
+        result = run_scan(sim.session("us-east-1"), REGIONS, [], load_catalog(use_cache=False), use_cache=False)
     finally:
-        account.faults.clear()
+        sim.faults.clear()
     assert [(e.region, e.kind, e.code) for e in result.errors] == [("eu-west-1", "*", "AccessDeniedException")]
     assert {r.region for r in result.resources} == {"us-east-1"}
     assert len(result.resources) == 750
 
 
-def test_roles_fan_out_to_member_accounts(account, monkeypatch):
-    for key, value in account.env().items():
+def test_roles_fan_out_to_member_accounts(sim, monkeypatch):
+    for key, value in sim.env().items():
         monkeypatch.setenv(key, value)
     member = "222222222222"
-    sts = account.client("sts")
+    sts = sim.client("sts")
     creds = sts.assume_role(RoleArn=f"arn:aws:iam::{member}:role/sagetrim", RoleSessionName="setup")["Credentials"]
     import boto3
 
-    sm = boto3.client("sagemaker", region_name="us-east-1", endpoint_url=account.url,
+    sm = boto3.client("sagemaker", region_name="us-east-1", endpoint_url=sim.url,
                       aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
                       aws_session_token=creds["SessionToken"])
     sm.create_notebook_instance(NotebookInstanceName="member-nb", InstanceType="ml.t3.medium", RoleArn=ROLE)
-    result = run_scan(account.session("us-east-1"), ["us-east-1"], [f"arn:aws:iam::{member}:role/sagetrim"],
+    result = run_scan(sim.session("us-east-1"), ["us-east-1"], [f"arn:aws:iam::{member}:role/sagetrim"],
                       load_catalog(use_cache=False), use_cache=False)
     assert [(r.account, r.name) for r in result.resources] == [(member, "member-nb")]
 
 
-def test_a_malformed_role_arn_is_a_usage_error(account):
-    result = run_cli("scan", "--role-arn", "not-an-arn", env=account.env())
+def test_a_malformed_role_arn_is_a_usage_error(sim):
+    result = run_cli("scan", "--role-arn", "not-an-arn", env=sim.env())
     assert result.code == 2 and "not an IAM role ARN" in result.err and "Traceback" not in result.err
 
 
-def test_an_unknown_region_is_a_usage_error(account):
-    result = run_cli("scan", "--regions", "us-east-9", env=account.env())
+def test_an_unknown_region_is_a_usage_error(sim):
+    result = run_cli("scan", "--regions", "us-east-9", env=sim.env())
     assert result.code == 2 and "unknown region" in result.err
 
 
-def test_the_command_exits_4_when_a_region_failed_and_3_on_findings_at_the_threshold(account, filled):
-    account.faults.add("AccessDeniedException", service="sagemaker", region="eu-west-1")
+def test_the_command_exits_4_when_a_region_failed_and_3_on_findings_at_the_threshold(sim, filled):
+    sim.faults.add("AccessDeniedException", service="sagemaker", region="eu-west-1")
     try:
         partial = run_cli("scan", "--regions", ",".join(REGIONS), "--rules", "none", "--format", "json",
-                          env=account.env())
+                          env=sim.env())
     finally:
-        account.faults.clear()
+        sim.faults.clear()
     assert partial.code == 4
     assert json.loads(partial.out)["errors"][0]["code"] == "AccessDeniedException"
-    failing = run_cli("scan", "--regions", "us-east-1", "--fail-on", "low", "--format", "json", env=account.env())
+    failing = run_cli("scan", "--regions", "us-east-1", "--fail-on", "low", "--format", "json", env=sim.env())
     assert failing.code == 3 and json.loads(failing.out)["findings"]

@@ -16,13 +16,13 @@ from sagetrim.rules import select
 ROLE = "arn:aws:iam::123456789012:role/SageMakerExecution"
 
 
-def test_a_scan_reports_every_kind_collected_then_the_rules(account):
+def test_a_scan_reports_every_kind_collected_then_the_rules(sim):
     # given an account with one notebook, scanned in two regions
-    account.client("sagemaker", "us-east-1").create_notebook_instance(
+    sim.client("sagemaker", "us-east-1").create_notebook_instance(
         NotebookInstanceName="nb-progress", InstanceType="ml.t3.medium", RoleArn=ROLE)
     events: list[Progress] = []
     # when it is scanned with two rules
-    result = run_scan(account.session("us-east-1"), ["us-east-1", "eu-west-1"], [], load_catalog(use_cache=False),
+    result = run_scan(sim.session("us-east-1"), ["us-east-1", "eu-west-1"], [], load_catalog(use_cache=False),
                       use_cache=False, rules=select(["idle-notebook", "notebook-without-autostop"]),
                       on_progress=events.append)
     # then the collection counts one unit per region and kind, from 0 to all of them, then the rules run
@@ -38,9 +38,9 @@ def test_a_scan_reports_every_kind_collected_then_the_rules(account):
     assert any(f.name == "nb-progress" for f in result.findings)
 
 
-def test_an_inventory_only_scan_reports_no_rules(account):
+def test_an_inventory_only_scan_reports_no_rules(sim):
     events: list[Progress] = []
-    run_scan(account.session("us-east-1"), ["us-east-1"], [], load_catalog(use_cache=False), use_cache=False,
+    run_scan(sim.session("us-east-1"), ["us-east-1"], [], load_catalog(use_cache=False), use_cache=False,
              rules=[], on_progress=events.append)
     assert {e.step for e in events} == {"collect"}
 

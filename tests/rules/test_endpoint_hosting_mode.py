@@ -41,12 +41,12 @@ EXPECTED = {
 
 
 @pytest.fixture(scope="module")
-def scan(account):
-    build_fleet(account, Scenario.model_validate({"regions": {"us-east-1": {"endpoints": ENDPOINTS}}}))
-    account.requests.reset()
-    result = run_scan(account.session("us-east-1"), ["us-east-1"], [], load_catalog(use_cache=False),
+def scan(sim):
+    build_fleet(sim, Scenario.model_validate({"regions": {"us-east-1": {"endpoints": ENDPOINTS}}}))
+    sim.requests.reset()
+    result = run_scan(sim.session("us-east-1"), ["us-east-1"], [], load_catalog(use_cache=False),
                       use_cache=False, rules=select(["endpoint-hosting-mode"]), settings=Settings())
-    return result, dict(account.requests.counts())
+    return result, dict(sim.requests.counts())
 
 
 def by_name(scan):
@@ -115,13 +115,13 @@ def test_endpoint_facts_cost_one_describe_per_model_of_old_single_variant_endpoi
     assert counts["cloudwatch:GetMetricData"] == 1
 
 
-def test_a_role_that_may_not_read_autoscaling_loses_only_the_autoscaling_advice(account, scan):
-    account.faults.add("AccessDeniedException", service="application-autoscaling")
+def test_a_role_that_may_not_read_autoscaling_loses_only_the_autoscaling_advice(sim, scan):
+    sim.faults.add("AccessDeniedException", service="application-autoscaling")
     try:
-        result = run_scan(account.session("us-east-1"), ["us-east-1"], [], load_catalog(use_cache=False),
+        result = run_scan(sim.session("us-east-1"), ["us-east-1"], [], load_catalog(use_cache=False),
                           use_cache=False, rules=select(["endpoint-hosting-mode"]), settings=Settings())
     finally:
-        account.faults.clear()
+        sim.faults.clear()
     assert [(e.kind, e.code) for e in result.errors] == [("autoscaling", "AccessDeniedException")]
     modes = {f.name: f.evidence["recommended_mode"] for f in result.findings}
     assert modes == {k: v for k, v in EXPECTED.items() if v != "autoscaling"}

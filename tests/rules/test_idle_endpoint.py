@@ -28,15 +28,15 @@ IDLE_GROUPS = {"idle", "abidle", "asyncidle"}
 
 
 @pytest.fixture(scope="module")
-def result(account):
+def result(sim):
     scenario = Scenario.model_validate({"regions": {region: {"endpoints": [
         {"name": f"{group}-{region}", "count": count, "instance_type": "ml.m5.large", **spec}
         for group, (count, spec) in GROUPS.items()]} for region in REGIONS}})
-    build_fleet(account, scenario)
-    account.requests.reset()
-    scan = run_scan(account.session("us-east-1"), REGIONS, [], load_catalog(use_cache=False), use_cache=False,
+    build_fleet(sim, scenario)
+    sim.requests.reset()
+    scan = run_scan(sim.session("us-east-1"), REGIONS, [], load_catalog(use_cache=False), use_cache=False,
                     rules=select(["idle-endpoint"]), settings=Settings())
-    return scan, dict(account.requests.counts())
+    return scan, dict(sim.requests.counts())
 
 
 def group_of(name: str) -> str:
@@ -78,9 +78,9 @@ def test_the_idle_check_costs_a_handful_of_requests(result):
     assert not any(op.startswith("cloudwatch:") and op != "cloudwatch:GetMetricData" for op in counts)
 
 
-def test_a_longer_window_is_a_setting(account, result):
+def test_a_longer_window_is_a_setting(sim, result):
     settings = Settings.model_validate({"rules": {"idle-endpoint": {"hours": 72}}})
-    scan = run_scan(account.session("us-east-1"), ["us-east-1"], [], load_catalog(use_cache=False), use_cache=False,
+    scan = run_scan(sim.session("us-east-1"), ["us-east-1"], [], load_catalog(use_cache=False), use_cache=False,
                     rules=select(["idle-endpoint"]), settings=settings)
     assert all(f.evidence["window_hours"] == 72 for f in scan.findings)
     assert {group_of(f.name) for f in scan.findings} == IDLE_GROUPS

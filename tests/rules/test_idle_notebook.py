@@ -16,17 +16,17 @@ NOW = datetime(2025, 3, 14, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def flagged(account):
+def flagged(sim):
     from sagetrim.sim import sagemaker_fixes
 
-    sm = account.client("sagemaker")
+    sm = sim.client("sagemaker")
     for name, running in (("at-threshold", timedelta(hours=72)),
                           ("just-under", timedelta(hours=72) - timedelta(minutes=1)),
                           ("well-over", timedelta(days=5))):
         sm.create_notebook_instance(NotebookInstanceName=name, InstanceType="ml.t3.medium", RoleArn=ROLE)
-        sagemaker_fixes.set_creation_time(account.account_id, "us-east-1", "notebook-instance", name, NOW - running,
+        sagemaker_fixes.set_creation_time(sim.account_id, "us-east-1", "notebook-instance", name, NOW - running,
                                           last_modified=NOW - running)
-    scan = run_scan(account.session("us-east-1"), ["us-east-1"], [], load_catalog(use_cache=False), use_cache=False,
+    scan = run_scan(sim.session("us-east-1"), ["us-east-1"], [], load_catalog(use_cache=False), use_cache=False,
                     now=NOW, rules=select(["idle-notebook"]), settings=Settings())
     return {f.name: f for f in scan.findings}
 

@@ -16,17 +16,17 @@ ROLE = "arn:aws:iam::123456789012:role/x"
 
 
 @pytest.fixture(scope="module")
-def findings(account):
+def findings(sim):
     from sagetrim.sim import sagemaker_fixes
 
-    sm = account.client("sagemaker")
+    sm = sim.client("sagemaker")
     script = base64.b64encode(b"#!/bin/bash\npython /home/ec2-user/autostop.py --idle-minutes 60\n").decode()
     sm.create_notebook_instance_lifecycle_config(NotebookInstanceLifecycleConfigName="with-autostop",
                                                  OnStart=[{"Content": script}])
     other = base64.b64encode(b"#!/bin/bash\npip install pandas\n").decode()
     sm.create_notebook_instance_lifecycle_config(NotebookInstanceLifecycleConfigName="installs-pandas",
                                                  OnStart=[{"Content": other}])
-    now = account.clock.now()
+    now = sim.clock.now()
     for name, config, days in (("plain", None, 10), ("autostopped", "with-autostop", 10),
                                ("pandas", "installs-pandas", 1), ("fresh", None, 0.5),
                                ("optout", None, 10), ("stopped", None, 10)):
@@ -39,9 +39,9 @@ def findings(account):
         if name == "stopped":
             sm.stop_notebook_instance(NotebookInstanceName=name)
         when = now - timedelta(days=days)
-        sagemaker_fixes.set_creation_time(account.account_id, "us-east-1", "notebook-instance", name, when,
+        sagemaker_fixes.set_creation_time(sim.account_id, "us-east-1", "notebook-instance", name, when,
                                           last_modified=when)
-    scan = run_scan(account.session("us-east-1"), ["us-east-1"], [], load_catalog(use_cache=False),
+    scan = run_scan(sim.session("us-east-1"), ["us-east-1"], [], load_catalog(use_cache=False),
                     use_cache=False, rules=select(["notebook-without-autostop", "idle-notebook"]),
                     settings=Settings())
     return {(f.rule, f.name): f for f in scan.findings}

@@ -35,32 +35,32 @@ OVERSIZED = {"big", "many", "gpuidle", "p3", "ab"}
 
 
 @pytest.fixture(scope="module")
-def scan(account):
-    build_fleet(account, Scenario.model_validate({"regions": {"us-east-1": {"endpoints": ENDPOINTS}}}))
-    _blind_endpoint(account)
-    account.requests.reset()
+def scan(sim):
+    build_fleet(sim, Scenario.model_validate({"regions": {"us-east-1": {"endpoints": ENDPOINTS}}}))
+    _blind_endpoint(sim)
+    sim.requests.reset()
     now = datetime.now(UTC)
-    result = run_scan(account.session("us-east-1"), ["us-east-1"], [], CATALOG, use_cache=False, now=now,
+    result = run_scan(sim.session("us-east-1"), ["us-east-1"], [], CATALOG, use_cache=False, now=now,
                       rules=select(["oversized-endpoint"]), settings=Settings())
-    return result, now, dict(account.requests.counts())
+    return result, now, dict(sim.requests.counts())
 
 
-def _blind_endpoint(account) -> None:
+def _blind_endpoint(sim) -> None:
     """An endpoint with invocations but no utilization metrics published."""
     from sagetrim.sim import sagemaker_fixes
     from sagetrim.sim.cloudwatch import metric_store
 
-    sm = account.client("sagemaker")
+    sm = sim.client("sagemaker")
     role = "arn:aws:iam::123456789012:role/x"
     sm.create_model(ModelName="blind", ExecutionRoleArn=role, PrimaryContainer={"Image": "img:1"})
     sm.create_endpoint_config(EndpointConfigName="blind", ProductionVariants=[
         {"VariantName": "AllTraffic", "ModelName": "blind", "InstanceType": "ml.m5.4xlarge",
          "InitialInstanceCount": 1}])
     sm.create_endpoint(EndpointName="blind", EndpointConfigName="blind")
-    when = account.clock.now() - timedelta(days=30)
-    sagemaker_fixes.set_creation_time(account.account_id, "us-east-1", "endpoint", "blind", when, last_modified=when)
-    hours = [account.clock.now() - timedelta(hours=h) for h in range(1, 300)]
-    metric_store(account.account_id, "us-east-1").put_series(
+    when = sim.clock.now() - timedelta(days=30)
+    sagemaker_fixes.set_creation_time(sim.account_id, "us-east-1", "endpoint", "blind", when, last_modified=when)
+    hours = [sim.clock.now() - timedelta(hours=h) for h in range(1, 300)]
+    metric_store(sim.account_id, "us-east-1").put_series(
         "AWS/SageMaker", "Invocations", {"EndpointName": "blind", "VariantName": "AllTraffic"}, hours,
         sums=[600.0] * len(hours), counts=60, minimums=0.0, maximums=20.0)
 
@@ -76,9 +76,9 @@ def test_exactly_the_oversized_endpoints_are_flagged(scan):
     assert [arn.rsplit("/", 1)[-1] for arn in result.excluded] == ["optout"]
 
 
-def test_each_recommendation_is_the_cheapest_type_and_count_that_fits_the_observed_peaks(scan, account):
+def test_each_recommendation_is_the_cheapest_type_and_count_that_fits_the_observed_peaks(scan, sim):
     _, now, _ = scan
-    cloudwatch = account.client("cloudwatch")
+    cloudwatch = sim.client("cloudwatch")
     for name, f in findings(scan).items():
         for part in f.evidence["variants"]:
             current, count = part["current"].split(" x ")[1], int(part["current"].split(" x ")[0])
@@ -123,10 +123,10 @@ def test_the_metrics_come_in_one_batched_call(scan):
     assert not any(op.startswith("cloudwatch:") and op != "cloudwatch:GetMetricData" for op in counts)
 
 
-def test_explain_agrees_with_the_rule(scan, account):
+def test_explain_agrees_with_the_rule(scan, sim):
     result, now, _ = scan
     big = next(r for r in result.resources if r.name == "big")
-    metrics = fetch_metrics(account.client("cloudwatch"), sizing.profile_queries(big, now))
+    metrics = fetch_metrics(sim.client("cloudwatch"), sizing.profile_queries(big, now))
     doc = sizing.explain(big, metrics, CATALOG).to_json()
     rule = findings(scan)["big"].evidence["variants"][0]
     part = doc["parts"][0]
@@ -135,10 +135,10 @@ def test_explain_agrees_with_the_rule(scan, account):
     assert doc["monthly_saving_usd"] == pytest.approx(findings(scan)["big"].monthly_savings_usd, abs=0.01)
 
 
-def test_a_stricter_headroom_is_a_setting(account, scan):
+def test_a_stricter_headroom_is_a_setting(sim, scan):
     _, now, _ = scan
     settings = Settings.model_validate({"rules": {"oversized-endpoint": {"target_peak_pct": 40}}})
-    result = run_scan(account.session("us-east-1"), ["us-east-1"], [], CATALOG, use_cache=False, now=now,
+    result = run_scan(sim.session("us-east-1"), ["us-east-1"], [], CATALOG, use_cache=False, now=now,
                       rules=select(["oversized-endpoint"]), settings=settings)
     assert result.findings
     for f in result.findings:

@@ -25,10 +25,10 @@ JOBS = [
 
 
 @pytest.fixture(scope="module")
-def scan(account):
-    build_fleet(account, Scenario.model_validate({"regions": {"us-east-1": {"processing_jobs": JOBS}}}))
+def scan(sim):
+    build_fleet(sim, Scenario.model_validate({"regions": {"us-east-1": {"processing_jobs": JOBS}}}))
     now = datetime.now(UTC)
-    result = run_scan(account.session("us-east-1"), ["us-east-1"], [], CATALOG, use_cache=False, now=now,
+    result = run_scan(sim.session("us-east-1"), ["us-east-1"], [], CATALOG, use_cache=False, now=now,
                       rules=select(["processing-oversized"]), settings=Settings())
     return result, now
 
@@ -39,9 +39,9 @@ def test_exactly_the_oversized_processing_jobs_are_flagged(scan):
     assert {r.name for r in result.history} == {"pfat", "pfit", "pgpu"}
 
 
-def test_each_recommendation_is_the_cheapest_processing_type_that_holds_the_peaks(scan, account):
+def test_each_recommendation_is_the_cheapest_processing_type_that_holds_the_peaks(scan, sim):
     result, now = scan
-    cloudwatch = account.client("cloudwatch")
+    cloudwatch = sim.client("cloudwatch")
     for f in result.findings:
         ev = f.evidence
         count, itype = ev["recommended"].split(" x ")

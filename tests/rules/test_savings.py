@@ -28,9 +28,9 @@ FLEET = {
 
 
 @pytest.fixture(scope="module")
-def result(account):
-    build_fleet(account, Scenario.model_validate({"regions": {"us-east-1": FLEET}}))
-    return run_scan(account.session("us-east-1"), ["us-east-1"], [], load_catalog(use_cache=False),
+def result(sim):
+    build_fleet(sim, Scenario.model_validate({"regions": {"us-east-1": FLEET}}))
+    return run_scan(sim.session("us-east-1"), ["us-east-1"], [], load_catalog(use_cache=False),
                     use_cache=False, settings=Settings())
 
 

@@ -12,13 +12,13 @@ from sagetrim.sim.fleet import Scenario, build_fleet
 
 
 @pytest.fixture(scope="module")
-def findings(account):
-    build_fleet(account, Scenario.model_validate({"regions": {"us-east-1": {"notebooks": [
+def findings(sim):
+    build_fleet(sim, Scenario.model_validate({"regions": {"us-east-1": {"notebooks": [
         {"name": "abandoned", "status": "Stopped", "volume_gb": 50, "age_days": 30},
         {"name": "weekend", "status": "Stopped", "volume_gb": 50, "age_days": 3},
         {"name": "running", "volume_gb": 50, "age_days": 30},
     ]}}}))
-    result = run_scan(account.session("us-east-1"), ["us-east-1"], [], load_catalog(use_cache=False),
+    result = run_scan(sim.session("us-east-1"), ["us-east-1"], [], load_catalog(use_cache=False),
                       use_cache=False, rules=select(["stopped-notebook-storage"]), settings=Settings())
     return {f.name: f for f in result.findings}
 

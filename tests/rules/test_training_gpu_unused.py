@@ -32,9 +32,9 @@ JOBS = [
 
 
 @pytest.fixture(scope="module")
-def findings(account):
-    build_fleet(account, Scenario.model_validate({"regions": {"us-east-1": {"training_jobs": JOBS}}}))
-    result = run_scan(account.session("us-east-1"), ["us-east-1"], [], CATALOG, use_cache=False,
+def findings(sim):
+    build_fleet(sim, Scenario.model_validate({"regions": {"us-east-1": {"training_jobs": JOBS}}}))
+    result = run_scan(sim.session("us-east-1"), ["us-east-1"], [], CATALOG, use_cache=False,
                       rules=select(["training-gpu-unused"]), settings=Settings())
     return {f.name: f for f in result.findings}
 

@@ -30,10 +30,10 @@ JOBS = [
 
 
 @pytest.fixture(scope="module")
-def scan(account):
-    build_fleet(account, Scenario.model_validate({"regions": {"us-east-1": {"training_jobs": JOBS}}}))
+def scan(sim):
+    build_fleet(sim, Scenario.model_validate({"regions": {"us-east-1": {"training_jobs": JOBS}}}))
     now = datetime.now(UTC)
-    result = run_scan(account.session("us-east-1"), ["us-east-1"], [], CATALOG, use_cache=False, now=now,
+    result = run_scan(sim.session("us-east-1"), ["us-east-1"], [], CATALOG, use_cache=False, now=now,
                       rules=select(["training-oversized"]), settings=Settings())
     return result, now
 
@@ -43,9 +43,9 @@ def test_exactly_the_oversized_jobs_are_flagged(scan):
     assert {f.name for f in result.findings} == {"fat", "fat-multi", "gpu-fat", "running-fat"}
 
 
-def test_the_recommendation_is_the_cheapest_type_that_holds_the_busiest_host(scan, account):
+def test_the_recommendation_is_the_cheapest_type_that_holds_the_busiest_host(scan, sim):
     result, now = scan
-    cloudwatch = account.client("cloudwatch")
+    cloudwatch = sim.client("cloudwatch")
     for f in result.findings:
         ev = f.evidence
         count, itype = ev["recommended"].split(" x ")

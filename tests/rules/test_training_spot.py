@@ -25,17 +25,17 @@ JOBS = [
 ]
 
 
-def _scan(account, use_cache: bool = False):
-    return run_scan(account.session("us-east-1"), ["us-east-1"], [], CATALOG, use_cache=use_cache,
+def _scan(sim, use_cache: bool = False):
+    return run_scan(sim.session("us-east-1"), ["us-east-1"], [], CATALOG, use_cache=use_cache,
                     rules=select(["training-spot"]), settings=Settings())
 
 
 @pytest.fixture(scope="module")
-def scan(account):
-    build_fleet(account, Scenario.model_validate({"regions": {"us-east-1": {"training_jobs": JOBS}}}))
-    account.requests.reset()
-    result = _scan(account)
-    return result, dict(account.requests.counts())
+def scan(sim):
+    build_fleet(sim, Scenario.model_validate({"regions": {"us-east-1": {"training_jobs": JOBS}}}))
+    sim.requests.reset()
+    result = _scan(sim)
+    return result, dict(sim.requests.counts())
 
 
 def test_only_completed_on_demand_jobs_of_the_window_are_flagged(scan):
@@ -68,17 +68,17 @@ def test_history_is_read_for_the_rules_but_kept_out_of_the_inventory(scan):
     assert counts["sagemaker:ListTrainingJobs"] == 3  # running (scan), recent, warm pools
 
 
-def test_finished_jobs_are_described_once(account, scan):
-    _scan(account, use_cache=True)
-    account.requests.reset()
-    again = _scan(account, use_cache=True)
-    assert "sagemaker:DescribeTrainingJob" not in dict(account.requests.counts())
+def test_finished_jobs_are_described_once(sim, scan):
+    _scan(sim, use_cache=True)
+    sim.requests.reset()
+    again = _scan(sim, use_cache=True)
+    assert "sagemaker:DescribeTrainingJob" not in dict(sim.requests.counts())
     assert {f.name for f in again.findings} == {"od", "od-multi"}
 
 
-def test_no_rule_needing_history_means_no_history_calls(account, scan):
-    account.requests.reset()
-    result = run_scan(account.session("us-east-1"), ["us-east-1"], [], CATALOG, use_cache=False,
+def test_no_rule_needing_history_means_no_history_calls(sim, scan):
+    sim.requests.reset()
+    result = run_scan(sim.session("us-east-1"), ["us-east-1"], [], CATALOG, use_cache=False,
                       rules=select(["idle-endpoint"]), settings=Settings())
     assert result.history == []
-    assert dict(account.requests.counts())["sagemaker:ListTrainingJobs"] == 1
+    assert dict(sim.requests.counts())["sagemaker:ListTrainingJobs"] == 1

@@ -27,9 +27,9 @@ JOBS = [
 
 
 @pytest.fixture(scope="module")
-def result(account):
-    build_fleet(account, Scenario.model_validate({"regions": {"us-east-1": {"training_jobs": JOBS}}}))
-    return run_scan(account.session("us-east-1"), ["us-east-1"], [], CATALOG, use_cache=False,
+def result(sim):
+    build_fleet(sim, Scenario.model_validate({"regions": {"us-east-1": {"training_jobs": JOBS}}}))
+    return run_scan(sim.session("us-east-1"), ["us-east-1"], [], CATALOG, use_cache=False,
                     rules=select(["warm-pool-left-on"]), settings=Settings())
 
 

@@ -1,30 +1,11 @@
-"""Fixtures for the schedule tests: one simulated account per test module, emptied before each test."""
+"""Helpers for the schedule tests (the simulated account is ``sim``/``clean_sim``, from tests/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
-
-from sagetrim.sim import SimServer
 
 ROLE = "arn:aws:iam::123456789012:role/notebooks"
 REGION = "us-east-1"
-
-
-@pytest.fixture(scope="module")
-def sim() -> Iterator[SimServer]:
-    """A running simulated account shared by the tests of one module."""
-    with SimServer() as server:
-        yield server
-
-
-@pytest.fixture
-def clean_sim(sim: SimServer) -> SimServer:
-    """The module's simulated account with no resources, faults, logged requests or clock offset."""
-    sim.reset()
-    return sim
 
 
 def create_notebook(sm: Any, name: str, *, tags: dict[str, str] | None = None) -> None:
