@@ -62,10 +62,14 @@ class JupyterServer:
             command += [f"--ServerApp.certfile={certfile}", f"--ServerApp.keyfile={keyfile}"]
         self.log = (home / "server.log").open("w")
         self.process = subprocess.Popen(command, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        self._wait_ready(certfile is not None)
+        try:
+            self._wait_ready(certfile is not None)
+        except BaseException:
+            self.close()  # a server that did not come up is not left running
+            raise
 
     def _wait_ready(self, https: bool) -> None:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"jupyter server exited with {self.process.returncode}")
