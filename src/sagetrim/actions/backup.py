@@ -13,8 +13,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from sagetrim.actions.common import error_text, is_not_found, jsonable, list_tags, utc_iso
+from sagetrim.actions.common import error_text, jsonable, list_tags, utc_iso
 from sagetrim.actions.state import StateStore, StoreError
+from sagetrim.aws.errors import is_not_found
 from sagetrim.errors import ActionError
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""Small helpers the actions share: AWS error classification, tags, and JSON-safe copies of responses."""
+"""Small helpers the actions share: error text, tags, and JSON-safe copies of responses."""
 
 from __future__ import annotations
 
@@ -7,36 +7,13 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from sagetrim.optout import EXCLUDE_TAG
-
 __all__ = [
-    "EXCLUDE_TAG",
     "error_text",
-    "is_excluded",
-    "is_not_found",
     "jsonable",
     "list_tags",
     "settable_tags",
     "utc_iso",
 ]
-
-# SageMaker reports a missing resource as a ValidationException whose message says so
-# ("Could not find endpoint ...", "RecordNotFound"); other services use dedicated codes.
-_NOT_FOUND_CODES = {"ResourceNotFound", "ResourceNotFoundException", "NoSuchEntity", "ObjectNotFoundException"}
-_NOT_FOUND_WORDS = ("could not find", "recordnotfound", "does not exist", "not found")
-
-
-def is_not_found(exc: BaseException) -> bool:
-    """Whether a boto error means the resource is not there (any more)."""
-    if not isinstance(exc, ClientError):
-        return False
-    error = exc.response.get("Error", {})
-    code = str(error.get("Code", ""))
-    if code in _NOT_FOUND_CODES:
-        return True
-    message = str(error.get("Message", "")).lower()
-    return code == "ValidationException" and any(word in message for word in _NOT_FOUND_WORDS)
-
 
 def error_text(exc: BaseException) -> str:
     """A one-line description of an error, the AWS error code first when there is one."""
@@ -55,12 +32,6 @@ def list_tags(sagemaker: Any, arn: str) -> list[dict[str, str]]:
     for page in sagemaker.get_paginator("list_tags").paginate(ResourceArn=arn, PaginationConfig={"PageSize": 100}):
         tags.extend({"Key": t["Key"], "Value": t["Value"]} for t in page.get("Tags", []))
     return tags
-
-
-def is_excluded(tags: list[dict[str, str]]) -> bool:
-    """Whether the tags carry the opt-out tag ``sagetrim:exclude`` = ``true`` (value case-insensitive)."""
-    key, value = EXCLUDE_TAG
-    return any(t.get("Key") == key and str(t.get("Value", "")).strip().lower() == value for t in tags)
 
 
 def settable_tags(tags: list[dict[str, str]]) -> list[dict[str, str]]:

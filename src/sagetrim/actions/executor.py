@@ -4,7 +4,8 @@ Dry run by default: without ``apply`` every action is only planned and journaled
 before the first call (a maximum number of destructive actions per run), the plan is written to the state
 store before the first change (under ``runs/YYYY/MM/DD/``), each resource is read again right
 before it is changed (state, opt-out tag, the caller's re-check), an endpoint is deleted only after a
-backup that was written and read back, notifications go out last, and every outcome lands in the journal.
+backup that was written and read back, notifications go out last (leaving out resources that opted out
+since the scan), and every outcome lands in the journal.
 A failure in one action, account or region is recorded and the rest go on.
 
 Right before each change (stop, delete, tag) an intent record is appended to the journal, and the outcome
@@ -35,13 +36,15 @@ from sagetrim.actions.backup import (
     store_backup,
 )
 from sagetrim.actions.budget import BudgetExhausted, TimeBudget
-from sagetrim.actions.common import EXCLUDE_TAG, error_text, is_excluded, is_not_found, list_tags, utc_iso
+from sagetrim.actions.common import error_text, list_tags, utc_iso
 from sagetrim.actions.journal import SAVING_ACTIONS, Journal, JournalEntry, OutcomeStatus
 from sagetrim.actions.notify import NotifySettings, post_webhook, publish_sns
 from sagetrim.actions.restore import RESTORE_PERMISSIONS
 from sagetrim.actions.state import S3_STORE_PERMISSIONS, StateStore, StoreError
+from sagetrim.aws.errors import is_not_found
 from sagetrim.aws.session import client
 from sagetrim.errors import ActionError, GuardrailError, UsageError
+from sagetrim.optout import OPTED_OUT, is_excluded, opted_out_arns
 from sagetrim.rules.model import Action, Finding
 
 __all__ = [
@@ -65,7 +68,6 @@ Recheck = Callable[[Finding], str | None]  # a reason not to act after all, or N
 
 FINDING_TAG = "sagetrim:finding"
 SAVINGS_TAG = "sagetrim:savings-usd"
-_OPTED_OUT = f"opted out with the tag {EXCLUDE_TAG[0]} = {EXCLUDE_TAG[1]}"
 
 
 class RunInterrupted(ActionError):
@@ -239,7 +241,7 @@ class StopNotebook(ResourceAction):
         if reason:
             return _Result("skipped", reason)
         if is_excluded(list_tags(sm, notebook["NotebookInstanceArn"])):
-            return _Result("skipped", _OPTED_OUT)
+            return _Result("skipped", OPTED_OUT)
         run.intend(finding, None)
         try:
             sm.stop_notebook_instance(NotebookInstanceName=finding.name)
@@ -275,13 +277,13 @@ class DeleteEndpoint(ResourceAction):
         if status not in self.allowed_states:
             return _Result("skipped", f"the endpoint is {status}; retry later")
         if is_excluded(doc["endpoint_tags"]):
-            return _Result("skipped", _OPTED_OUT)
+            return _Result("skipped", OPTED_OUT)
         key = store_backup(run.store, doc, backup_key(finding.account, finding.region, finding.name, now))
         reason = run.recheck_reason(finding)
         if reason:
             return _Result("skipped", reason, key)
         if is_excluded(list_tags(sm, doc["endpoint"]["EndpointArn"])):
-            return _Result("skipped", _OPTED_OUT, key)
+            return _Result("skipped", OPTED_OUT, key)
         run.intend(finding, key)
         try:
             sm.delete_endpoint(EndpointName=finding.name)
@@ -336,7 +338,7 @@ class TagResource(ResourceAction):
                 raise
         tags = list_tags(sm, finding.arn)
         if is_excluded(tags):
-            return _Result("skipped", _OPTED_OUT)
+            return _Result("skipped", OPTED_OUT)
         wanted = {FINDING_TAG: finding.rule, SAVINGS_TAG: f"{finding.monthly_savings_usd:.2f}"}
         current = {t["Key"]: t["Value"] for t in tags}
         if all(current.get(k) == v for k, v in wanted.items()):
@@ -351,7 +353,24 @@ class Notify:
 
     action = Action.NOTIFY
     destructive = False
-    permissions = ("sns:Publish",)
+    permissions = ("sns:Publish", "tag:GetResources")
+
+    def recheck(self, findings: list[Finding], session_for: SessionFor) -> dict[str, _Result]:
+        """Findings not to send after all, by finding id: their resource opted out since the scan, or its
+        region's tags could not be read (one GetResources call per account and region)."""
+        regions: dict[tuple[str, str], list[Finding]] = {}
+        for f in findings:
+            regions.setdefault((f.account, f.region), []).append(f)
+        held: dict[str, _Result] = {}
+        for (account, region), found in regions.items():
+            try:
+                opted = opted_out_arns(client(session_for(account, region), "resourcegroupstaggingapi", region))
+            except Exception as exc:
+                reason = f"not sent: the opt-out tags of {account}/{region} could not be read: {error_text(exc)}"
+                held.update({f.id: _Result("failed", reason) for f in found})
+                continue
+            held.update({f.id: _Result("skipped", OPTED_OUT) for f in found if f.arn in opted})
+        return held
 
     def describe(self, settings: NotifySettings | None) -> str:
         if settings is None or not settings.configured:
@@ -610,7 +629,14 @@ def carry_out(findings: Iterable[Finding], *, session_for: SessionFor, store: St
     why = budget.why_not() if budget is not None and notify_work else None
     if why is not None:
         defer(notify_work, why)
-    elif notify_work:
+        notify_work = []
+    if notify_work and notify is not None and notify.configured:
+        held = NOTIFY.recheck([findings[i] for i in notify_work], session_for)
+        for i in notify_work:
+            if findings[i].id in held:
+                record(i, held[findings[i].id])
+        notify_work = [i for i in notify_work if findings[i].id not in held]
+    if notify_work:
         ran.extend(notify_work)
         result = NOTIFY.send([findings[i] for i in notify_work], notify, session_for)
         for i in notify_work:

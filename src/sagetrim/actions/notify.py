@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from sagetrim.actions.common import EXCLUDE_TAG, error_text
+from sagetrim.actions.common import error_text
 from sagetrim.errors import ActionError
+from sagetrim.optout import EXCLUDE_KEY, EXCLUDE_VALUE, TAG_TEXT
 from sagetrim.rules.model import Action
 
 if TYPE_CHECKING:
@@ -134,9 +135,8 @@ def render_text(findings: list[Finding]) -> str:
         ]
     if len(ordered) > _TEXT_MAX_FINDINGS:
         lines += [f"... and {len(ordered) - _TEXT_MAX_FINDINGS} more; `sagetrim findings` lists them all.", ""]
-    key, value = EXCLUDE_TAG
     lines += [f"Total: {_money(_total(findings))} a month.",
-              f"To keep a resource out of sagetrim's findings and actions, tag it {key} = {value}."]
+              f"To keep a resource out of sagetrim's findings and actions, tag it {TAG_TEXT}."]
     return "\n".join(lines)
 
 
@@ -161,8 +161,7 @@ def slack_payload(findings: list[Finding]) -> dict[str, Any]:
     footer = f"Total {_money(_total(findings))} a month."
     if len(ordered) > _SLACK_MAX_FINDINGS:
         footer = f"... and {len(ordered) - _SLACK_MAX_FINDINGS} more (`sagetrim findings` lists them). " + footer
-    key, value = EXCLUDE_TAG
-    footer += f" Tag a resource `{key}` = `{value}` to keep it out."
+    footer += f" Tag a resource `{EXCLUDE_KEY}` = `{EXCLUDE_VALUE}` to keep it out."
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": footer}]})
     return {"text": f"{_headline(findings)} {footer}", "blocks": blocks}
 

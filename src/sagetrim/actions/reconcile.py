@@ -15,8 +15,9 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from sagetrim.actions.common import error_text, is_not_found, list_tags
+from sagetrim.actions.common import error_text, list_tags
 from sagetrim.actions.journal import Journal, JournalEntry, OutcomeStatus
+from sagetrim.aws.errors import is_not_found
 from sagetrim.aws.session import client
 
 __all__ = ["RECONCILE_WINDOW", "Settled", "reconcile"]

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
 from sagetrim.actions.backup import BACKUP_FORMAT, backup_prefix
-from sagetrim.actions.common import error_text, is_not_found, settable_tags
+from sagetrim.actions.common import error_text, settable_tags
 from sagetrim.actions.journal import Journal, JournalEntry
+from sagetrim.aws.errors import is_not_found
 from sagetrim.aws.session import caller_account, client
 from sagetrim.errors import ActionError, UsageError
 

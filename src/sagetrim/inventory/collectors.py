@@ -15,6 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from sagetrim.aws.errors import is_not_found
 from sagetrim.catalog import Usage
 from sagetrim.inventory.costing import Pricer
 from sagetrim.inventory.describe_cache import DescribeCache
@@ -70,21 +71,12 @@ def _stamp(item: dict[str, Any], status_key: str) -> str:
     return f"{item.get('LastModifiedTime')}|{item.get(status_key)}"
 
 
-def _not_found(exc: ClientError) -> bool:
-    code = exc.response.get("Error", {}).get("Code", "")
-    message = exc.response.get("Error", {}).get("Message", "")
-    if code == "ResourceNotFound":
-        return True
-    # SageMaker answers a describe of a missing resource with ValidationException "... does not exist".
-    return code == "ValidationException" and ("not exist" in message.lower() or "not found" in message.lower())
-
-
 def _describe_or_none(call: Callable[..., dict[str, Any]], **params: Any) -> dict[str, Any] | None:
     """A describe call's answer, or None when the resource went away between the list and the describe."""
     try:
         return call(**params)
     except ClientError as exc:
-        if _not_found(exc):
+        if is_not_found(exc):
             return None
         raise
 

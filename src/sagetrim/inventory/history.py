@@ -25,8 +25,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from sagetrim.aws.errors import is_not_found
 from sagetrim.catalog import Usage
-from sagetrim.inventory.collectors import DESCRIBE_WORKERS, RegionScope, _not_found
+from sagetrim.inventory.collectors import DESCRIBE_WORKERS, RegionScope
 from sagetrim.inventory.model import Kind, Resource
 
 HISTORY_DAYS = 14
@@ -72,7 +73,7 @@ def _describe(scope: RegionScope, operation: str, param: str,
         try:
             doc = getattr(scope.sagemaker, operation)(**{param: item[param]})
         except ClientError as exc:
-            if _not_found(exc):
+            if is_not_found(exc):
                 return None
             raise
         value: dict[str, Any] = extract(doc)
@@ -245,7 +246,7 @@ def _model(scope: RegionScope, name: str) -> dict[str, Any]:
         try:
             doc = scope.sagemaker.describe_model(ModelName=name)
         except ClientError as exc:
-            if _not_found(exc):
+            if is_not_found(exc):
                 return {}
             raise
         container = doc.get("PrimaryContainer") or (doc.get("Containers") or [{}])[0]

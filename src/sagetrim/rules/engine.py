@@ -12,7 +12,7 @@ from typing import Any
 from sagetrim.aws.metrics import MetricQuery, fetch_metrics
 from sagetrim.catalog import Catalog
 from sagetrim.inventory.model import Kind, Resource
-from sagetrim.optout import EXCLUDE_TAG
+from sagetrim.optout import opted_out_arns
 from sagetrim.rules.context import RuleContext
 from sagetrim.rules.model import Finding
 from sagetrim.rules.rule import Rule
@@ -20,17 +20,6 @@ from sagetrim.rules.rule import Rule
 ClientFor = Callable[[str, str, str], Any]  # (account, region, service) -> client
 
 
-def opted_out(tagging: Any) -> set[str]:
-    """ARNs of the SageMaker resources tagged sagetrim:exclude=true, in one paginated call per region."""
-    key, value = EXCLUDE_TAG
-    arns: set[str] = set()
-    paginator = tagging.get_paginator("get_resources")
-    # Tag values match exactly in the tagging API; accept the spellings people write.
-    values = sorted({value, value.capitalize(), value.upper()})
-    for page in paginator.paginate(TagFilters=[{"Key": key, "Values": values}], ResourceTypeFilters=["sagemaker"],
-                                   ResourcesPerPage=100):
-        arns.update(m["ResourceARN"] for m in page.get("ResourceTagMappingList", []))
-    return arns
 
 
 def lifecycle_scripts(sagemaker: Any, names: set[str]) -> dict[str, str]:
@@ -49,7 +38,7 @@ def enrich_region(account: str, region: str, resources: list[Resource], rules: l
     """What the rules read in one account and region, besides the resources: opt-outs, metrics and
     lifecycle scripts, in a few batched calls. Returns the rules' context, without the opted-out
     resources, and the ARNs of those."""
-    excluded = opted_out(client_for(account, region, "resourcegroupstaggingapi"))
+    excluded = opted_out_arns(client_for(account, region, "resourcegroupstaggingapi"))
     kept = [r for r in resources if r.arn not in excluded]
     queries: list[MetricQuery] = []
     for rule in rules:

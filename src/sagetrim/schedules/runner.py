@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from sagetrim.aws.errors import is_not_found
 from sagetrim.errors import GuardrailError, UsageError
-from sagetrim.optout import EXCLUDE_TAG
+from sagetrim.optout import is_excluded
 from sagetrim.schedules.model import SCHEDULE_TAG, Schedule, TargetKind
 from sagetrim.schedules.planner import (
     APPS_NOT_STARTED,
@@ -62,8 +63,6 @@ PERMISSIONS = (
 PAGE = 100
 _RESOURCE_TYPES: dict[TargetKind, str] = {"notebook-instance": "sagemaker:notebook-instance",
                                           "studio-app": "sagemaker:app"}
-# SageMaker reports a missing resource as a ValidationException that says so.
-_NOT_FOUND = ("could not find", "recordnotfound", "does not exist", "not found")
 
 
 def session_clients(session: boto3.Session) -> ClientFor:
@@ -134,12 +133,6 @@ def _error(exc: BaseException) -> tuple[str, str]:
     return type(exc).__name__, str(exc)
 
 
-def _not_found(exc: BaseException) -> bool:
-    code, message = _error(exc)
-    return code in ("ResourceNotFound", "ResourceNotFoundException") or (
-        code == "ValidationException" and any(w in message.lower() for w in _NOT_FOUND))
-
-
 def _utc(value: Any) -> datetime | None:
     return value.astimezone(UTC) if isinstance(value, datetime) else None
 
@@ -188,11 +181,10 @@ def collect_targets(region: str, kinds: set[TargetKind], client_for: ClientFor) 
     if not notebooks and not apps:
         return []
     tags = _tags(client_for(region, "resourcegroupstaggingapi"), sorted(kinds))
-    exclude_key, exclude_value = EXCLUDE_TAG
 
     def tagged(arn: str) -> tuple[str | None, bool]:
         found = tags.get(arn, {})
-        return found.get(SCHEDULE_TAG), found.get(exclude_key, "").strip().lower() == exclude_value
+        return found.get(SCHEDULE_TAG), is_excluded(found)
 
     out = []
     for nb in notebooks:
@@ -261,7 +253,7 @@ def _apply(decision: Decision, client_for: ClientFor) -> Decision:
         elif decision.operation == "DeleteApp" and target.app is not None:
             sagemaker.delete_app(**target.app.params())
     except (ClientError, BotoCoreError) as exc:
-        if _not_found(exc):
+        if is_not_found(exc):
             return replace(decision, outcome="skipped", reason="no longer exists")
         code, message = _error(exc)
         return replace(decision, outcome="failed", reason=f"{code} on {decision.operation}: {message}")

@@ -456,6 +456,7 @@ def apply() -> None:
         _patch_instance_types()
         _patch_paging()
         _patch_fields()
+        _patch_not_found()
         _patch_request_validation()
         _applied = True
 
@@ -623,6 +624,43 @@ def _patch_fields() -> None:
 
     _patch(notebook, "start", touched(start))
     _patch(notebook, "stop", touched(stop))
+
+
+def _patch_not_found() -> None:
+    """What SageMaker answers about a resource that does not exist, where moto answers otherwise."""
+    models = _moto("moto.sagemaker.models")
+    exceptions = _moto("moto.sagemaker.exceptions")
+    backend = models.SageMakerModelBackend
+    describe_training = existing(backend, "describe_training_job")
+    describe_tuning = existing(backend, "describe_hyper_parameter_tuning_job")
+    resource_from_arn = existing(backend, "_get_resource_from_arn")
+
+    # DescribeTrainingJob: ValidationException "Requested resource not found." (moto names the ARN).
+    def describe_training_job(self: Any, training_job_name: str) -> Any:
+        if training_job_name not in self.training_jobs:
+            raise exceptions.ValidationError(message="Requested resource not found.")
+        return describe_training(self, training_job_name)
+
+    # DescribeHyperParameterTuningJob: ResourceNotFound, in SageMaker's words.
+    def describe_hyper_parameter_tuning_job(self: Any, hyper_parameter_tuning_job_name: str) -> Any:
+        if hyper_parameter_tuning_job_name not in self.hyper_parameter_tuning_jobs:
+            raise exceptions.ResourceNotFound(
+                message=f"Amazon SageMaker can't find a tuning job called {hyper_parameter_tuning_job_name}. "
+                        "Type another name.")
+        return describe_tuning(self, hyper_parameter_tuning_job_name)
+
+    # ListTags, AddTags and DeleteTags of a resource that does not exist: a ValidationException. moto looked
+    # the name up with dict.get and failed on None (an InternalFailure, which botocore retries).
+    def get_resource_from_arn(self: Any, arn: str) -> Any:
+        resource = resource_from_arn(self, arn)
+        if resource is None:
+            kind, _, name = arn.split(":")[-1].partition("/")
+            raise exceptions.ValidationError(message=f"Could not find {kind} with name {name}")
+        return resource
+
+    _patch(backend, "describe_training_job", describe_training_job)
+    _patch(backend, "describe_hyper_parameter_tuning_job", describe_hyper_parameter_tuning_job)
+    _patch(backend, "_get_resource_from_arn", get_resource_from_arn)
 
 
 def _patch_request_validation() -> None:
