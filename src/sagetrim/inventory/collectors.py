@@ -1,14 +1,17 @@
 """One collector per kind of resource: list at the largest page size, describe only what changed.
 
 Collectors read AWS through the clients they are given and return `Resource` records with their
-costs. They never act, and they never describe what a list call already returned.
+costs. They never act, and they never describe what a list call already returned. A resource deleted
+between its list call and its describe is left out and counted in `RegionScope.vanished`, never emitted
+with guessed values.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -17,12 +20,17 @@ from botocore.exceptions import ClientError
 
 from sagetrim.aws.errors import is_not_found
 from sagetrim.catalog import Usage
+from sagetrim.errors import CollectionError
 from sagetrim.inventory.costing import Pricer
 from sagetrim.inventory.describe_cache import DescribeCache
 from sagetrim.inventory.model import Kind, Resource, Variant
 
 PAGE_SIZE = 100  # the largest page every SageMaker list call accepts
 DESCRIBE_WORKERS = 8
+
+
+class EndpointConfigMissing(CollectionError):
+    """An endpoint whose endpoint configuration was deleted (AWS allows it): it cannot be priced."""
 
 
 @dataclass
@@ -34,6 +42,7 @@ class RegionScope:
     sagemaker: Any
     pricer: Pricer
     cache: DescribeCache
+    vanished: Counter[str] = field(default_factory=Counter)  # per kind: listed, then gone before described
 
     def paginate(self, operation: str, key: str, **params: Any) -> Iterator[dict[str, Any]]:
         """Every item of a list call, at the largest page size."""
@@ -43,8 +52,13 @@ class RegionScope:
 
     def described(self, kind: str, items: list[dict[str, Any]], key: Callable[[dict[str, Any]], str],
                   stamp: Callable[[dict[str, Any]], str],
-                  describe: Callable[[dict[str, Any]], dict[str, Any] | None]) -> dict[str, dict[str, Any]]:
-        """Extracted describe results per key, from the cache when the stamp matches, else described anew."""
+                  describe: Callable[[dict[str, Any]], dict[str, Any] | None],
+                  counted_as: str | None = None) -> dict[str, dict[str, Any]]:
+        """Extracted describe results per key, from the cache when the stamp matches, else described anew.
+
+        An item whose describe answers "not found" (or returns None) went away after it was listed: it has
+        no entry, and it is counted in `vanished` under `counted_as` (by default `kind`).
+        """
         out: dict[str, dict[str, Any]] = {}
         todo = []
         for item in items:
@@ -55,30 +69,27 @@ class RegionScope:
                 todo.append(item)
 
         def one(item: dict[str, Any]) -> tuple[str, str, dict[str, Any] | None]:
-            return key(item), stamp(item), describe(item)
+            try:
+                return key(item), stamp(item), describe(item)
+            except ClientError as exc:
+                if is_not_found(exc):
+                    return key(item), stamp(item), None
+                raise
 
         if todo:
             with ThreadPoolExecutor(max_workers=min(DESCRIBE_WORKERS, len(todo))) as pool:
                 for k, st, value in pool.map(one, todo):
-                    if value is not None:
-                        out[k] = value
-                        self.cache.put(kind, k, st, value)
+                    if value is None:
+                        self.vanished[counted_as or kind] += 1
+                        continue
+                    out[k] = value
+                    self.cache.put(kind, k, st, value)
         self.cache.retain(kind, {key(i) for i in items})
         return out
 
 
 def _stamp(item: dict[str, Any], status_key: str) -> str:
     return f"{item.get('LastModifiedTime')}|{item.get(status_key)}"
-
-
-def _describe_or_none(call: Callable[..., dict[str, Any]], **params: Any) -> dict[str, Any] | None:
-    """A describe call's answer, or None when the resource went away between the list and the describe."""
-    try:
-        return call(**params)
-    except ClientError as exc:
-        if is_not_found(exc):
-            return None
-        raise
 
 
 def _priced(scope: RegionScope, usage: Usage, burn: float, exact: bool, since: datetime | None,
@@ -94,19 +105,18 @@ def collect_notebooks(scope: RegionScope) -> list[Resource]:
     items = list(scope.paginate("list_notebook_instances", "NotebookInstances"))
 
     def describe(item: dict[str, Any]) -> dict[str, Any] | None:
-        doc = _describe_or_none(scope.sagemaker.describe_notebook_instance,
-                                NotebookInstanceName=item["NotebookInstanceName"])
-        if doc is None:
-            return None
+        doc = scope.sagemaker.describe_notebook_instance(NotebookInstanceName=item["NotebookInstanceName"])
         return {"volume_gb": doc.get("VolumeSizeInGB", 5), "direct_internet": doc.get("DirectInternetAccess"),
                 "platform": doc.get("PlatformIdentifier")}
 
     details = scope.described("notebook", items, lambda i: i["NotebookInstanceName"],
-                              lambda i: _stamp(i, "NotebookInstanceStatus"), describe)
+                              lambda i: _stamp(i, "NotebookInstanceStatus"), describe, Kind.NOTEBOOK.value)
     out = []
     for item in items:
         name = item["NotebookInstanceName"]
-        extra = details.get(name, {"volume_gb": 5})
+        extra = details.get(name)
+        if extra is None:
+            continue  # gone since it was listed
         status = item["NotebookInstanceStatus"]
         running = status in ("InService", "Pending", "Updating", "Stopping")
         compute = scope.pricer.instance(item.get("InstanceType"), Usage.NOTEBOOK) if running else None
@@ -176,11 +186,24 @@ def collect_endpoints(scope: RegionScope) -> list[Resource]:
             configs[name] = hit
         return configs[name]
 
+    def endpoint_config(name: str, endpoint: str) -> dict[str, Any]:
+        try:
+            return config(name)
+        except ClientError as exc:
+            if not is_not_found(exc):
+                raise
+            # Asked again, an endpoint deleted with its configuration since it was described answers "not
+            # found" itself (it vanished). One that still answers lives on without its configuration, which
+            # AWS allows; what its instances are and cost can then not be read.
+            scope.sagemaker.describe_endpoint(EndpointName=endpoint)
+            raise EndpointConfigMissing(
+                f"endpoint {endpoint} still exists but its endpoint configuration {name} was deleted; its "
+                "instance types cannot be read (update the endpoint to a new configuration)") from exc
+
     def describe(item: dict[str, Any]) -> dict[str, Any] | None:
-        doc = _describe_or_none(scope.sagemaker.describe_endpoint, EndpointName=item["EndpointName"])
-        if doc is None:
-            return None
-        cfg = config(doc["EndpointConfigName"]) if doc.get("EndpointConfigName") else {"variants": {}}
+        doc = scope.sagemaker.describe_endpoint(EndpointName=item["EndpointName"])
+        cfg = (endpoint_config(doc["EndpointConfigName"], item["EndpointName"]) if doc.get("EndpointConfigName")
+               else {"variants": {}})
         variants = []
         for v in doc.get("ProductionVariants", []) or [
             {"VariantName": n} for n in cfg["variants"]
@@ -203,7 +226,9 @@ def collect_endpoints(scope: RegionScope) -> list[Resource]:
     out = []
     for item in items:
         name = item["EndpointName"]
-        extra = details.get(name, {"variants": []})
+        extra = details.get(name)
+        if extra is None:
+            continue  # gone since it was listed
         status = item["EndpointStatus"]
         billing = status in ("InService", "Updating", "SystemUpdating", "RollingBack", "Creating")
         variants, exact = [], True
@@ -295,16 +320,17 @@ def collect_jobs(scope: RegionScope, spec: JobSpec) -> list[Resource]:
     items = list(scope.paginate(spec.list_op, spec.list_key, StatusEquals="InProgress"))
 
     def describe(item: dict[str, Any]) -> dict[str, Any] | None:
-        call = getattr(scope.sagemaker, spec.describe_op)
-        doc = _describe_or_none(call, **{spec.describe_param: item[spec.name_key]})
-        return None if doc is None else spec.extract(doc)
+        doc = getattr(scope.sagemaker, spec.describe_op)(**{spec.describe_param: item[spec.name_key]})
+        return spec.extract(doc)
 
     details = scope.described(spec.kind.value, items, lambda i: i[spec.name_key],
                               lambda i: _stamp(i, spec.status_key), describe)
     out = []
     for item in items:
         name = item[spec.name_key]
-        extra = details.get(name, {})
+        extra = details.get(name)
+        if extra is None:
+            continue  # gone since it was listed
         count = int(extra.get("count") or 1)
         instance_type = extra.get("instance_type")
         if spec.kind is Kind.TUNING:

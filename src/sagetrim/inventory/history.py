@@ -70,13 +70,7 @@ def _extract_processing(doc: dict[str, Any]) -> dict[str, Any]:
 def _describe(scope: RegionScope, operation: str, param: str,
               extract: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
     def describe(item: dict[str, Any]) -> dict[str, Any] | None:
-        try:
-            doc = getattr(scope.sagemaker, operation)(**{param: item[param]})
-        except ClientError as exc:
-            if is_not_found(exc):
-                return None
-            raise
-        value: dict[str, Any] = extract(doc)
+        value: dict[str, Any] = extract(getattr(scope.sagemaker, operation)(**{param: item[param]}))
         return value
 
     return describe
@@ -102,7 +96,8 @@ def _training_history(scope: RegionScope, since: datetime, days: int) -> list[Re
     items = [i for i in listed.values() if i.get("TrainingJobStatus") in ENDED]
     details = scope.described("training-history", items, lambda i: i["TrainingJobName"],
                               lambda i: f"{i.get('TrainingEndTime')}|{i.get('TrainingJobStatus')}",
-                              _describe(scope, "describe_training_job", "TrainingJobName", _extract_training))
+                              _describe(scope, "describe_training_job", "TrainingJobName", _extract_training),
+                              Kind.TRAINING.value)
     out = []
     for item in items:
         name = item["TrainingJobName"]
@@ -137,7 +132,8 @@ def _processing_history(scope: RegionScope, since: datetime, days: int) -> list[
              if i.get("ProcessingJobStatus") in ENDED]
     details = scope.described("processing-history", items, lambda i: i["ProcessingJobName"],
                               lambda i: f"{i.get('ProcessingEndTime')}|{i.get('ProcessingJobStatus')}",
-                              _describe(scope, "describe_processing_job", "ProcessingJobName", _extract_processing))
+                              _describe(scope, "describe_processing_job", "ProcessingJobName", _extract_processing),
+                              Kind.PROCESSING.value)
     out = []
     for item in items:
         name = item["ProcessingJobName"]
@@ -234,7 +230,12 @@ def _may_share(r: Resource, now: datetime) -> bool:
 def _models_of(scope: RegionScope, config: str) -> list[str]:
     hit = scope.cache.get("endpoint-config-models", config, "immutable")
     if hit is None:
-        doc = scope.sagemaker.describe_endpoint_config(EndpointConfigName=config)
+        try:
+            doc = scope.sagemaker.describe_endpoint_config(EndpointConfigName=config)
+        except ClientError as exc:
+            if is_not_found(exc):
+                return []  # deleted since the scan read it: nothing to group by
+            raise
         hit = {"models": sorted({v["ModelName"] for v in doc.get("ProductionVariants", []) if v.get("ModelName")})}
         scope.cache.put("endpoint-config-models", config, "immutable", hit)
     return list(hit["models"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -15,7 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from sagetrim.aws.calls import CallCounter
 from sagetrim.aws.session import caller_account, client
 from sagetrim.catalog import Catalog
-from sagetrim.errors import UsageError
+from sagetrim.errors import CollectionError, UsageError
 from sagetrim.inventory.collectors import COLLECTORS, RegionScope
 from sagetrim.inventory.costing import Pricer
 from sagetrim.inventory.describe_cache import DescribeCache
@@ -51,6 +51,8 @@ class ScanResult:
     api_calls: dict[str, int] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     excluded: list[str] = field(default_factory=list)
+    # Per kind: resources deleted between their list call and their describe; skipped, not counted above.
+    vanished: dict[str, int] = field(default_factory=dict)
     sessions: dict[str, boto3.Session] = field(default_factory=dict, repr=False)  # account -> session
 
     def totals(self) -> dict[str, Any]:
@@ -96,6 +98,7 @@ class ScanResult:
             "findings": [f.to_json() for f in self.findings],
             "savings": self.savings(),
             "excluded": {"tag": "sagetrim:exclude=true", "count": len(self.excluded), "arns": self.excluded},
+            "vanished": dict(sorted(self.vanished.items())),
             "errors": [e.to_json() for e in self.errors],
             "api_calls": {"total": sum(self.api_calls.values()), **self.api_calls},
         }
@@ -155,24 +158,28 @@ def scan(accounts: list[Account], regions: list[str], catalog: Catalog, *, kinds
             cache = DescribeCache.for_target(sagemaker.meta.endpoint_url, account.account_id, region, use_cache)
             tasks.append((account, region, cache, sagemaker))
 
-    def run(account: Account, region: str, cache: DescribeCache, sagemaker: Any, kind: Kind) -> list[Resource]:
+    def run(account: Account, region: str, cache: DescribeCache, sagemaker: Any,
+            kind: Kind) -> tuple[list[Resource], Counter[str]]:
         scope = RegionScope(account.account_id, region, sagemaker, Pricer(catalog, region, now), cache)
-        return COLLECTORS[kind](scope)
+        return COLLECTORS[kind](scope), scope.vanished
 
+    vanished: Counter[str] = Counter()
     with ThreadPoolExecutor(max_workers=REGION_WORKERS) as pool:
         futures = {pool.submit(run, a, r, c, s, k): (a, r, k) for a, r, c, s in tasks for k in kinds}
         for fut in as_completed(futures):
             account, region, kind = futures[fut]
             try:
-                found = fut.result()
+                found, gone = fut.result()
                 result.resources.extend(found)
+                vanished.update(gone)
                 if on_progress:
                     on_progress(account.account_id, region, kind.value, len(found))
-            except (ClientError, BotoCoreError) as exc:
+            except (ClientError, BotoCoreError, CollectionError) as exc:
                 result.errors.append(_error(account.account_id, region, kind.value, exc))
                 if on_progress:
                     on_progress(account.account_id, region, kind.value, -1)
-    history_errors = _add_extras(result, tasks, catalog, now, counter, history_days, endpoint_facts)
+    history_errors = _add_extras(result, tasks, catalog, now, counter, history_days, endpoint_facts, vanished)
+    result.vanished = {k: n for k, n in sorted(vanished.items()) if n}
     for _, _, cache, _ in tasks:
         cache.save()
     result.errors = _collapse(result.errors, len(kinds)) + history_errors
@@ -183,9 +190,10 @@ def scan(accounts: list[Account], regions: list[str], catalog: Catalog, *, kinds
 
 
 def _add_extras(result: ScanResult, tasks: list[tuple[Account, str, DescribeCache, Any]], catalog: Catalog,
-                now: datetime, counter: CallCounter, days: int, facts: bool) -> list[ScanError]:
+                now: datetime, counter: CallCounter, days: int, facts: bool, vanished: Counter[str]) -> list[ScanError]:
     """The rules' extra reads (inventory/history.py), in the regions whose collection went through:
-    history into `result.history`, endpoint facts into the endpoints' details."""
+    history into `result.history`, endpoint facts into the endpoints' details, finished jobs deleted
+    before they were described into `vanished`."""
     from sagetrim.inventory.history import collect_extras
 
     if not days and not facts:
@@ -201,7 +209,7 @@ def _add_extras(result: ScanResult, tasks: list[tuple[Account, str, DescribeCach
         scope = RegionScope(account.account_id, region, sagemaker, Pricer(catalog, region, now), cache)
         endpoints = [r for r in result.resources if r.kind is Kind.ENDPOINT
                      and (r.account, r.region) == (account.account_id, region)] if facts else []
-        return collect_extras(scope, days, endpoints, scaling.get((account.account_id, region)))
+        return (*collect_extras(scope, days, endpoints, scaling.get((account.account_id, region))), scope.vanished)
 
     errors: list[ScanError] = []
     updated: dict[str, Resource] = {}
@@ -209,7 +217,8 @@ def _add_extras(result: ScanResult, tasks: list[tuple[Account, str, DescribeCach
         futures = {pool.submit(extras, *t): t for t in todo}
         for fut in as_completed(futures):
             account, region, _, _ = futures[fut]
-            history, endpoints, failures = fut.result()
+            history, endpoints, failures, gone = fut.result()
+            vanished.update(gone)
             errors += [_error(account.account_id, region, part, exc) for part, exc in failures]
             result.history.extend(history)
             updated.update({r.arn: r for r in endpoints})

@@ -43,6 +43,10 @@ def resources_table(result: ScanResult, limit: int | None = None, width: int = 2
     if len(shown) < len(result.resources):
         notes.insert(0, f"{len(result.resources) - len(shown)} cheaper resources not shown; --show N or "
                         "--format json lists them.")
+    if result.vanished:
+        kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(result.vanished.items()))
+        notes.append(f"{sum(result.vanished.values())} resource(s) deleted while the scan read them were skipped "
+                     f"({kinds}).")
     multi_account = len(result.accounts) > 1
     table = new_table(f"SageMaker resources that bill ({len(result.resources)}), most expensive first",
                       "\n".join(notes))

@@ -11,6 +11,9 @@ store that fails. A fault with ``kill`` set makes the client raise :class:`Simul
 ``BaseException``, so that no ``except Exception`` stops it, as nothing stops SIGKILL), either before the
 request is carried out or after (the change is made, the answer never arrives). :class:`FaultyStore` wraps a
 state store and fails, corrupts or kills at its operations (backup write and read-back, journal append).
+
+A :class:`Vanishing` deletes a resource right after a matching request was answered: a resource deleted
+by someone else between the scan's list call and its describe, which every later call then misses.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ __all__ = [
     "FaultyStore",
     "SimulatedKill",
     "StoreFault",
+    "Vanishing",
     "raise_kill",
 ]
 
@@ -101,6 +105,30 @@ class Fault:
         return self.times is not None and self.fired >= self.times
 
 
+@dataclass
+class Vanishing:
+    """A SageMaker resource deleted once, right after the first request it matches was answered."""
+
+    kind: str  # as in sagemaker_fixes.MotoKind: endpoint, endpoint-config, notebook-instance, training-job...
+    name: str
+    after: str  # the operation, e.g. ``ListEndpoints``
+    params: dict[str, Any] = field(default_factory=dict)  # request parameters that must match, if any
+    service: str = "sagemaker"
+    region: str | None = None
+    account: str | None = None
+    done: bool = field(default=False, init=False)
+
+    def matches(self, request: RequestInfo, params: dict[str, Any]) -> bool:
+        """Whether the request is the one after which the resource goes."""
+        return (
+            not self.done
+            and (self.service, self.after) == (request.service, request.operation)
+            and (self.region is None or self.region == request.region)
+            and (self.account is None or self.account == request.account)
+            and all(params.get(k) == v for k, v in self.params.items())
+        )
+
+
 class FaultInjector:
     """The faults and latency a :class:`~sagetrim.sim.server.SimServer` applies, safe across threads.
 
@@ -111,6 +139,7 @@ class FaultInjector:
     def __init__(self, seed: int = 0) -> None:
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
+        self._vanishings: list[Vanishing] = []
         self._latency: dict[str | None, float] = {}
         self._random = random.Random(seed)
 
@@ -214,6 +243,36 @@ class FaultInjector:
         args.update(match)
         return self.add(code, status=status, **args)
 
+    def vanish(self, kind: str, name: str, *, after: str, params: dict[str, Any] | None = None,
+               region: str | None = None, account: str | None = None) -> Vanishing:
+        """Delete a SageMaker resource right after the first matching request was answered.
+
+        Args:
+            kind: the resource's kind (``endpoint``, ``endpoint-config``, ``notebook-instance``,
+                ``training-job``, ``hyper-parameter-tuning-job``, ``processing-job``, ``transform-job``).
+            name: its name.
+            after: the operation after whose answer it goes, e.g. ``ListEndpoints`` (gone between the list
+                and the describe) or ``DescribeEndpoint`` (gone between two describes).
+            params: request parameters the request must have, e.g. ``{"EndpointName": "a"}``.
+            region: region to match.
+            account: account id to match.
+
+        Returns:
+            The vanishing, whose ``done`` tells whether it happened.
+        """
+        vanishing = Vanishing(kind, name, after, dict(params or {}), region=region, account=account)
+        with self._lock:
+            self._vanishings.append(vanishing)
+        return vanishing
+
+    def vanishing(self, request: RequestInfo, params: dict[str, Any]) -> list[Vanishing]:
+        """The vanishings due after ``request`` is answered, marked done."""
+        with self._lock:
+            due = [v for v in self._vanishings if v.matches(request, params)]
+            for v in due:
+                v.done = True
+        return due
+
     def remove(self, fault: Fault) -> None:
         """Stop injecting ``fault``."""
         with self._lock:
@@ -240,10 +299,11 @@ class FaultInjector:
             return self._latency.get(None, 0.0)
 
     def clear(self) -> None:
-        """Remove every fault and every latency setting."""
+        """Remove every fault, vanishing and latency setting."""
         with self._lock:
             self._faults.clear()
             self._latency.clear()
+            self._vanishings.clear()
 
     def pick(self, request: RequestInfo) -> Fault | None:
         """Return the first fault that fires for ``request``, counting the firing."""

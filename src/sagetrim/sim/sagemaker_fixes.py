@@ -35,6 +35,7 @@ __all__ = [
     "encode_page_token",
     "enum_values",
     "instance_types",
+    "remove",
     "service_model",
     "set_creation_time",
     "set_status",
@@ -738,6 +739,16 @@ def _resource(account: str, region: str, kind: MotoKind, name: str) -> Any:
     if name not in store:
         raise KeyError(f"no {kind} named {name!r} in account {account}, region {region}")
     return store[name]
+
+
+def remove(account: str, region: str, kind: MotoKind, name: str) -> None:
+    """Delete a SageMaker resource outright, as someone else's delete would (jobs included, which moto
+    keeps); a resource that is not there is left alone."""
+    from moto.sagemaker.models import sagemaker_backends
+
+    if kind not in _STORES:
+        raise ValueError(f"unknown kind {kind!r}; expected one of: {', '.join(get_args(MotoKind))}")
+    getattr(sagemaker_backends[account][region], _STORES[kind][0]).pop(name, None)
 
 
 def set_creation_time(

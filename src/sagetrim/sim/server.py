@@ -363,7 +363,14 @@ class SimServer:
         if request.protocol == "rpc-v2-cbor":
             message = "The sim speaks the JSON and query protocols; this client sent Smithy RPC v2 CBOR."
             return _send(start_response, render_error(request, "UnsupportedProtocol", message, 400))
-        return self._moto(environ, start_response, request)
+        due = self.faults.vanishing(request, _json_params(body)) if request.service == "sagemaker" else []
+        if not due:
+            return self._moto(environ, start_response, request)
+        answer = list(self._moto(environ, start_response, request))  # answered before the resource goes
+        for vanishing in due:
+            sagemaker_fixes.remove(request.account, request.region, vanishing.kind,  # type: ignore[arg-type]
+                                   vanishing.name)
+        return answer
 
     def _carry_out(self, environ: dict[str, Any], request: RequestInfo, body: bytes) -> None:
         """Serve a request and drop the answer (the caller dies before it arrives)."""
@@ -406,6 +413,15 @@ class SimServer:
         except Exception as exc:
             log.exception("sim handler failed on %s", request.key)
             return render_error(request, "InternalFailure", f"{type(exc).__name__}: {exc}", 500)
+
+
+def _json_params(body: bytes) -> dict[str, Any]:
+    """The parameters of a JSON-protocol request; empty for any other body."""
+    try:
+        params = json.loads(body or b"{}")
+    except ValueError:
+        return {}
+    return params if isinstance(params, dict) else {}
 
 
 def _send(start_response: Callable[..., Any], response: WireResponse) -> list[bytes]:
