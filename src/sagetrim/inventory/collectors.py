@@ -3,7 +3,9 @@
 Collectors read AWS through the clients they are given and return `Resource` records with their
 costs. They never act, and they never describe what a list call already returned. A resource deleted
 between its list call and its describe is left out and counted in `RegionScope.vanished`, never emitted
-with guessed values.
+with guessed values. A resource whose describe fails for another reason (access denied on that one, an
+endpoint whose configuration was deleted) is left out and kept in `RegionScope.failures`; the rest of its
+kind is collected.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from sagetrim.aws.errors import is_not_found
+from sagetrim.aws.errors import error_code, is_not_found
 from sagetrim.catalog import Usage
 from sagetrim.errors import CollectionError
 from sagetrim.inventory.costing import Pricer
@@ -33,6 +35,18 @@ class EndpointConfigMissing(CollectionError):
     """An endpoint whose endpoint configuration was deleted (AWS allows it): it cannot be priced."""
 
 
+DescribeFailure = ClientError | BotoCoreError | CollectionError
+
+
+@dataclass(frozen=True)
+class ResourceFailure:
+    """One listed resource that could not be described (for a reason other than being gone)."""
+
+    kind: str
+    name: str
+    error: DescribeFailure
+
+
 @dataclass
 class RegionScope:
     """What a collector needs for one account in one region."""
@@ -43,6 +57,7 @@ class RegionScope:
     pricer: Pricer
     cache: DescribeCache
     vanished: Counter[str] = field(default_factory=Counter)  # per kind: listed, then gone before described
+    failures: list[ResourceFailure] = field(default_factory=list)  # listed, and not described
 
     def paginate(self, operation: str, key: str, **params: Any) -> Iterator[dict[str, Any]]:
         """Every item of a list call, at the largest page size."""
@@ -57,7 +72,9 @@ class RegionScope:
         """Extracted describe results per key, from the cache when the stamp matches, else described anew.
 
         An item whose describe answers "not found" (or returns None) went away after it was listed: it has
-        no entry, and it is counted in `vanished` under `counted_as` (by default `kind`).
+        no entry, and it is counted in `vanished` under `counted_as` (by default `kind`). An item whose
+        describe fails otherwise has no entry either and is kept in `failures`, unless every item failed with
+        the same error: then nothing of the kind could be read and that error is raised.
         """
         out: dict[str, dict[str, Any]] = {}
         todo = []
@@ -68,22 +85,27 @@ class RegionScope:
             else:
                 todo.append(item)
 
-        def one(item: dict[str, Any]) -> tuple[str, str, dict[str, Any] | None]:
+        def one(item: dict[str, Any]) -> tuple[str, str, dict[str, Any] | DescribeFailure | None]:
             try:
                 return key(item), stamp(item), describe(item)
-            except ClientError as exc:
-                if is_not_found(exc):
-                    return key(item), stamp(item), None
-                raise
+            except (ClientError, BotoCoreError, CollectionError) as exc:
+                return key(item), stamp(item), None if is_not_found(exc) else exc
 
+        failed: list[ResourceFailure] = []
         if todo:
             with ThreadPoolExecutor(max_workers=min(DESCRIBE_WORKERS, len(todo))) as pool:
                 for k, st, value in pool.map(one, todo):
                     if value is None:
                         self.vanished[counted_as or kind] += 1
-                        continue
-                    out[k] = value
-                    self.cache.put(kind, k, st, value)
+                    elif isinstance(value, dict):
+                        out[k] = value
+                        self.cache.put(kind, k, st, value)
+                    else:
+                        failed.append(ResourceFailure(counted_as or kind, k, value))
+        if (len(failed) > 1 and len(failed) == len(items) and len({error_code(f.error) for f in failed}) == 1
+                and not isinstance(failed[0].error, CollectionError)):
+            raise failed[0].error  # e.g. no permission to describe the kind at all: one error, not one per item
+        self.failures.extend(failed)
         self.cache.retain(kind, {key(i) for i in items})
         return out
 

@@ -95,14 +95,15 @@ class Resource:
 
 @dataclass(frozen=True, slots=True)
 class ScanError:
-    """A part of the scan that failed: an account, a region, or one kind in one region."""
+    """A part of the scan that failed: an account, a region, one kind in one region, or one resource."""
 
     account: str
     region: str
     kind: str
     code: str
     message: str
+    resource: str | None = None  # the one resource that could not be read; None when a whole part failed
 
-    def to_json(self) -> dict[str, str]:
-        return {"account": self.account, "region": self.region, "kind": self.kind, "code": self.code,
-                "message": self.message}
+    def to_json(self) -> dict[str, str | None]:
+        return {"account": self.account, "region": self.region, "kind": self.kind, "resource": self.resource,
+                "code": self.code, "message": self.message}

@@ -16,7 +16,7 @@ from sagetrim.aws.calls import CallCounter
 from sagetrim.aws.session import caller_account, client
 from sagetrim.catalog import Catalog
 from sagetrim.errors import CollectionError, UsageError
-from sagetrim.inventory.collectors import COLLECTORS, RegionScope
+from sagetrim.inventory.collectors import COLLECTORS, RegionScope, ResourceFailure
 from sagetrim.inventory.costing import Pricer
 from sagetrim.inventory.describe_cache import DescribeCache
 from sagetrim.inventory.model import Kind, Resource, ScanError
@@ -104,11 +104,16 @@ class ScanResult:
         }
 
 
-def _error(account: str, region: str, kind: str, exc: Exception) -> ScanError:
+def _error(account: str, region: str, kind: str, exc: Exception, resource: str | None = None) -> ScanError:
     if isinstance(exc, ClientError):
         err = exc.response.get("Error", {})
-        return ScanError(account, region, kind, err.get("Code", "ClientError"), err.get("Message", str(exc)))
-    return ScanError(account, region, kind, type(exc).__name__, str(exc))
+        return ScanError(account, region, kind, err.get("Code", "ClientError"), err.get("Message", str(exc)),
+                         resource)
+    return ScanError(account, region, kind, type(exc).__name__, str(exc), resource)
+
+
+def _failed(account: str, region: str, failures: list[ResourceFailure]) -> list[ScanError]:
+    return [_error(account, region, f.kind, f.error, f.name) for f in failures]
 
 
 def resolve_accounts(session: boto3.Session, role_arns: Iterable[str], counter: CallCounter,
@@ -159,9 +164,9 @@ def scan(accounts: list[Account], regions: list[str], catalog: Catalog, *, kinds
             tasks.append((account, region, cache, sagemaker))
 
     def run(account: Account, region: str, cache: DescribeCache, sagemaker: Any,
-            kind: Kind) -> tuple[list[Resource], Counter[str]]:
+            kind: Kind) -> tuple[list[Resource], RegionScope]:
         scope = RegionScope(account.account_id, region, sagemaker, Pricer(catalog, region, now), cache)
-        return COLLECTORS[kind](scope), scope.vanished
+        return COLLECTORS[kind](scope), scope
 
     vanished: Counter[str] = Counter()
     with ThreadPoolExecutor(max_workers=REGION_WORKERS) as pool:
@@ -169,9 +174,10 @@ def scan(accounts: list[Account], regions: list[str], catalog: Catalog, *, kinds
         for fut in as_completed(futures):
             account, region, kind = futures[fut]
             try:
-                found, gone = fut.result()
+                found, scope = fut.result()
                 result.resources.extend(found)
-                vanished.update(gone)
+                vanished.update(scope.vanished)
+                result.errors.extend(_failed(account.account_id, region, scope.failures))
                 if on_progress:
                     on_progress(account.account_id, region, kind.value, len(found))
             except (ClientError, BotoCoreError, CollectionError) as exc:
@@ -199,7 +205,7 @@ def _add_extras(result: ScanResult, tasks: list[tuple[Account, str, DescribeCach
     if not days and not facts:
         return []
     read_by_extras = {Kind.TRAINING.value, Kind.PROCESSING.value, Kind.ENDPOINT.value}
-    failed = {(e.account, e.region) for e in result.errors if e.kind in read_by_extras}
+    failed = {(e.account, e.region) for e in result.errors if e.kind in read_by_extras and e.resource is None}
 
     todo = [t for t in tasks if (t[0].account_id, t[1]) not in failed]
     scaling = {(a.account_id, r): counter.attach(client(a.session, "application-autoscaling", r))
@@ -209,7 +215,7 @@ def _add_extras(result: ScanResult, tasks: list[tuple[Account, str, DescribeCach
         scope = RegionScope(account.account_id, region, sagemaker, Pricer(catalog, region, now), cache)
         endpoints = [r for r in result.resources if r.kind is Kind.ENDPOINT
                      and (r.account, r.region) == (account.account_id, region)] if facts else []
-        return (*collect_extras(scope, days, endpoints, scaling.get((account.account_id, region))), scope.vanished)
+        return (*collect_extras(scope, days, endpoints, scaling.get((account.account_id, region))), scope)
 
     errors: list[ScanError] = []
     updated: dict[str, Resource] = {}
@@ -217,9 +223,10 @@ def _add_extras(result: ScanResult, tasks: list[tuple[Account, str, DescribeCach
         futures = {pool.submit(extras, *t): t for t in todo}
         for fut in as_completed(futures):
             account, region, _, _ = futures[fut]
-            history, endpoints, failures, gone = fut.result()
-            vanished.update(gone)
+            history, endpoints, failures, scope = fut.result()
+            vanished.update(scope.vanished)
             errors += [_error(account.account_id, region, part, exc) for part, exc in failures]
+            errors += _failed(account.account_id, region, scope.failures)
             result.history.extend(history)
             updated.update({r.arn: r for r in endpoints})
     result.resources = [updated.get(r.arn, r) for r in result.resources]
@@ -227,17 +234,20 @@ def _add_extras(result: ScanResult, tasks: list[tuple[Account, str, DescribeCach
 
 
 def _collapse(errors: list[ScanError], n_kinds: int) -> list[ScanError]:
-    """One error for a region where every kind failed the same way (AccessDenied, say)."""
+    """One error for a region where every kind failed the same way (AccessDenied, say); errors about one
+    resource stay as they are."""
     grouped: dict[tuple[str, str], list[ScanError]] = defaultdict(list)
     for e in errors:
-        grouped[(e.account, e.region)].append(e)
+        if e.resource is None:
+            grouped[(e.account, e.region)].append(e)
     out = []
     for (account, region), errs in sorted(grouped.items()):
         if len(errs) == n_kinds > 1 and len({e.code for e in errs}) == 1:
             out.append(ScanError(account, region, "*", errs[0].code, errs[0].message))
         else:
             out.extend(sorted(errs, key=lambda e: e.kind))
-    return out
+    return out + sorted((e for e in errors if e.resource is not None),
+                        key=lambda e: (e.account, e.region, e.kind, e.resource or ""))
 
 
 def resolve_regions(session: boto3.Session, requested: list[str]) -> list[str]:

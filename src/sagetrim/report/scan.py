@@ -96,10 +96,10 @@ def totals_table(result: ScanResult) -> Table:
 
 def errors_table(result: ScanResult) -> Table:
     table = new_table("Not scanned (the rest of the scan went on)")
-    for col in ("Account", "Region", "Kind", "Error", "Message"):
+    for col in ("Account", "Region", "Kind", "Resource", "Error", "Message"):
         table.add_column(col)
     for e in result.errors:
-        table.add_row(e.account, e.region, e.kind, e.code, e.message[:200])
+        table.add_row(e.account, e.region, e.kind, e.resource or "", e.code, e.message[:200])
     return table
 
 

@@ -1,7 +1,8 @@
-"""Latency and injected AWS errors for the simulated account.
+"""Latency, injected AWS errors and vanishing resources for the simulated account.
 
 A :class:`Fault` matches requests by service (boto3 client name: ``sagemaker``, ``cloudwatch``, ``sts``),
-operation, region and account; any criterion left ``None`` matches everything. It fires every time, a
+operation, region, account and, for JSON-protocol requests, parameters (``{"EndpointName": "a"}``: one
+resource); any criterion left ``None`` matches everything. It fires every time, a
 fixed number of times, or with a probability drawn from a seeded generator, and the server renders it in
 the wire format of the request's protocol so that botocore raises a ``ClientError`` with the fault's code
 (and retries it where botocore would: throttling, 500 and 503).
@@ -66,6 +67,7 @@ class FaultMatch(TypedDict, total=False):
     operation: str | None
     region: str | None
     account: str | None
+    params: dict[str, Any] | None
     times: int | None
     probability: float
     message: str | None
@@ -87,16 +89,19 @@ class Fault:
     skip: int = 0  # let this many matching requests through first
     kill: Kill | None = None  # the process dies before, or after, the request is carried out
     applied: bool = False  # the request is carried out, and the error sent instead of its answer
+    params: dict[str, Any] | None = None
     fired: int = field(default=0, init=False)
     seen: int = field(default=0, init=False)
 
-    def matches(self, request: RequestInfo) -> bool:
-        """Whether the request falls under this fault's criteria (ignoring times and probability)."""
+    def matches(self, request: RequestInfo, params: dict[str, Any] | None = None) -> bool:
+        """Whether the request (with its parameters) falls under this fault's criteria (ignoring times and
+        probability)."""
         return (
             (self.service is None or self.service == request.service)
             and (self.operation is None or self.operation == request.operation)
             and (self.region is None or self.region == request.region)
             and (self.account is None or self.account == request.account)
+            and all((params or {}).get(k) == v for k, v in (self.params or {}).items())
         )
 
     @property
@@ -158,6 +163,7 @@ class FaultInjector:
         operation: str | None = None,
         region: str | None = None,
         account: str | None = None,
+        params: dict[str, Any] | None = None,
         times: int | None = None,
         probability: float = 1.0,
         skip: int = 0,
@@ -174,6 +180,7 @@ class FaultInjector:
             operation: operation name to match, e.g. ``ListEndpoints``.
             region: region to match.
             account: account id to match.
+            params: request parameters to match, e.g. ``{"EndpointName": "a"}`` (JSON-protocol requests).
             times: fire this many times, then stop; ``None`` fires until removed.
             probability: chance that a matching request fails.
             skip: let the first ``skip`` matching requests through (fail the third: ``skip=2, times=1``).
@@ -203,6 +210,7 @@ class FaultInjector:
             skip=skip,
             kill=kill,
             applied=applied or kill == "after",
+            params=dict(params) if params else None,
         )
         with self._lock:
             self._faults.append(fault)
@@ -305,11 +313,11 @@ class FaultInjector:
             self._latency.clear()
             self._vanishings.clear()
 
-    def pick(self, request: RequestInfo) -> Fault | None:
-        """Return the first fault that fires for ``request``, counting the firing."""
+    def pick(self, request: RequestInfo, params: dict[str, Any] | None = None) -> Fault | None:
+        """Return the first fault that fires for ``request`` (with its parameters), counting the firing."""
         with self._lock:
             for fault in self._faults:
-                if fault.exhausted or not fault.matches(request):
+                if fault.exhausted or not fault.matches(request, params):
                     continue
                 fault.seen += 1
                 if fault.seen <= fault.skip:

@@ -349,7 +349,8 @@ class SimServer:
         delay = self.faults.latency_for(request.service)
         if delay > 0:
             time.sleep(delay)
-        fault = self.faults.pick(request)
+        params = _json_params(body) if request.protocol == "json" else {}
+        fault = self.faults.pick(request, params)
         if fault is not None and fault.applied:
             self._carry_out(environ, request, body)
         if fault is not None:
@@ -363,7 +364,7 @@ class SimServer:
         if request.protocol == "rpc-v2-cbor":
             message = "The sim speaks the JSON and query protocols; this client sent Smithy RPC v2 CBOR."
             return _send(start_response, render_error(request, "UnsupportedProtocol", message, 400))
-        due = self.faults.vanishing(request, _json_params(body)) if request.service == "sagemaker" else []
+        due = self.faults.vanishing(request, params) if request.service == "sagemaker" else []
         if not due:
             return self._moto(environ, start_response, request)
         answer = list(self._moto(environ, start_response, request))  # answered before the resource goes

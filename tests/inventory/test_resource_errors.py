@@ -1,0 +1,62 @@
+"""A resource that cannot be described is reported alone, by name; the rest of its kind and region is
+still scanned and priced."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from tests.inventory.helpers import REGION, make_endpoint, make_notebook
+
+from sagetrim.catalog import load_catalog
+from sagetrim.inventory.model import ScanError
+from sagetrim.inventory.scan import ScanResult
+from sagetrim.pipeline.scan import run_scan
+
+
+@pytest.fixture
+def sim(account: Any) -> Any:
+    account.reset()
+    for name in ("a", "b", "c"):
+        make_endpoint(account, f"ep-{name}")
+        make_notebook(account, f"nb-{name}")
+    return account
+
+
+def _scan(sim: Any) -> ScanResult:
+    return run_scan(sim.session(REGION), [REGION], [], load_catalog(use_cache=False), use_cache=False, rules=[])
+
+
+def test_an_endpoint_whose_configuration_was_deleted_is_an_error_of_its_own(sim: Any) -> None:
+    sim.client("sagemaker", REGION).delete_endpoint_config(EndpointConfigName="ep-b")  # AWS allows it
+
+    result = _scan(sim)
+
+    priced = {r.name: r for r in result.resources}
+    assert set(priced) == {"ep-a", "ep-c", "nb-a", "nb-b", "nb-c"}
+    assert all(priced[n].usd_per_hour > 0 and priced[n].instance_count == 2 for n in ("ep-a", "ep-c"))
+    [error] = result.errors
+    assert (error.kind, error.resource, error.code) == ("endpoint", "ep-b", "EndpointConfigMissing")
+    assert "ep-b" in error.message and "endpoint configuration" in error.message
+    assert result.to_json()["errors"][0]["resource"] == "ep-b"
+    assert result.vanished == {}
+
+
+def test_access_denied_on_one_resource_is_an_error_naming_it(sim: Any) -> None:
+    sim.faults.access_denied(operation="DescribeNotebookInstance", params={"NotebookInstanceName": "nb-b"})
+
+    result = _scan(sim)
+
+    assert {r.name for r in result.resources} == {"ep-a", "ep-b", "ep-c", "nb-a", "nb-c"}
+    assert [(e.kind, e.resource, e.code) for e in result.errors] == [
+        ("notebook-instance", "nb-b", "AccessDeniedException")]
+
+
+def test_access_denied_on_every_describe_of_a_kind_is_one_error_for_the_kind(sim: Any) -> None:
+    sim.faults.access_denied(operation="DescribeNotebookInstance")
+
+    result = _scan(sim)
+
+    assert {r.name for r in result.resources} == {"ep-a", "ep-b", "ep-c"}
+    assert result.errors == [ScanError(sim.account_id, REGION, "notebook-instance", "AccessDeniedException",
+                                       "User is not authorized to perform this action")]
