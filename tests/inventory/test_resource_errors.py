@@ -6,12 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from rich.console import Console
 from tests.inventory.helpers import REGION, make_endpoint, make_notebook
 
 from sagetrim.catalog import load_catalog
 from sagetrim.inventory.model import ScanError
 from sagetrim.inventory.scan import ScanResult
 from sagetrim.pipeline.scan import run_scan
+from sagetrim.report.html import render_html
+from sagetrim.report.scan import errors_table
 
 
 @pytest.fixture
@@ -60,3 +63,18 @@ def test_access_denied_on_every_describe_of_a_kind_is_one_error_for_the_kind(sim
     assert {r.name for r in result.resources} == {"ep-a", "ep-b", "ep-c"}
     assert result.errors == [ScanError(sim.account_id, REGION, "notebook-instance", "AccessDeniedException",
                                        "User is not authorized to perform this action")]
+
+
+def test_the_reports_name_the_resource_and_count_what_vanished(sim: Any) -> None:
+    sim.client("sagemaker", REGION).delete_endpoint_config(EndpointConfigName="ep-b")
+    sim.faults.vanish("notebook-instance", "nb-c", after="ListNotebookInstances")
+
+    result = _scan(sim)
+
+    page = render_html(result)
+    assert "<td>ep-b</td><td>EndpointConfigMissing</td>" in page
+    assert "1 resource(s) deleted while the scan read them were skipped (1 notebook-instance)" in page
+    console = Console(width=200, record=True)
+    console.print(errors_table(result))
+    table = console.export_text()
+    assert "ep-b" in table and "EndpointConfigMissing" in table
