@@ -69,9 +69,9 @@ def test_one_listing_per_window_then_a_describe_per_finished_job(sagemaker, tmp_
     stub.assert_no_pending_responses()
     assert set(records) == {"done", "pooled"}
     done, pooled = records["done"], records["pooled"]
-    assert done.kind is Kind.TRAINING and done.usd_per_hour == 0 and done.details["history"]
-    assert done.details["billable_s"] == 7200 and done.details["gpu_settings"] == {"tree_method": "hist"}
-    assert pooled.details["warm_pool"]["status"] == "Available" and pooled.details["keep_alive_s"] == 3600
+    assert done.kind is Kind.TRAINING and done.usd_per_hour == 0 and done.details.finished
+    assert done.details.billable_s == 7200 and done.details.gpu_settings == {"tree_method": "hist"}
+    assert pooled.details.warm_pool.status == "Available" and pooled.details.keep_alive_s == 3600
     assert pooled.usd_per_hour > 1.5  # a live warm pool bills its instance (and volume)
     cache.save()
 

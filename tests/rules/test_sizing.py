@@ -10,6 +10,7 @@ import pytest
 
 from sagetrim.aws.metrics import MetricSeries
 from sagetrim.catalog import Usage, load_catalog
+from sagetrim.inventory.details import JobDetails, JobForm
 from sagetrim.inventory.model import Kind, Resource, Variant
 from sagetrim.rules import sizing
 
@@ -156,7 +157,7 @@ def test_explain_without_metrics_is_unknown_never_a_resize():
 def test_a_job_is_priced_over_its_billed_hours():
     job = Resource(Kind.TRAINING, "1", "us-east-1", "j", "arn:j", "Completed", NOW - timedelta(days=1),
                    instance_type="ml.m5.xlarge", instance_count=1,
-                   details={"billable_s": 5400, "history": True, "lookback_days": 14})
+                   details=JobDetails(JobForm.FINISHED_TRAINING, "ml.m5.xlarge", 1, billable_s=5400, lookback_days=14))
     assert sizing.job_hours(job, NOW) == pytest.approx(1.5)
     assert sizing.per_month(14.0, 14) == pytest.approx(14.0 * 730 / 336)
     queries = sizing.job_queries("t", job, NOW, 14)

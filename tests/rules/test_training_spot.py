@@ -61,9 +61,9 @@ def test_history_is_read_for_the_rules_but_kept_out_of_the_inventory(scan):
     assert {r.name for r in result.history} == {"od", "od-multi", "spot", "short", "stopped", "pooled", "optout"}
     assert {r.name for r in result.resources} == {"running"}
     assert result.totals()["resources"] == 1
-    assert all(r.usd_per_hour == 0 and r.details["history"] for r in result.history)
+    assert all(r.usd_per_hour == 0 and r.details.finished for r in result.history)
     od = next(r for r in result.history if r.name == "od")
-    assert od.details["billable_s"] == 3 * 3600 and od.instance_type == "ml.m5.4xlarge"
+    assert od.details.billable_s == 3 * 3600 and od.instance_type == "ml.m5.4xlarge"
     assert counts["sagemaker:DescribeTrainingJob"] == 7 + 1  # the finished jobs, and the running one (scan)
     assert counts["sagemaker:ListTrainingJobs"] == 3  # running (scan), recent, warm pools
 

@@ -38,7 +38,7 @@ def test_only_a_live_pool_that_nothing_reuses_is_flagged(result):
 
 
 def test_live_pools_bill_and_are_read_for_the_rules_only(result):
-    pools = {r.name: r for r in result.history if (r.details["warm_pool"] or {}).get("status") == "Available"}
+    pools = {r.name: r for r in result.history if r.details.warm_pool and r.details.warm_pool.status == "Available"}
     assert set(pools) == {"lonely", "pool-b"}
     price = CATALOG.price("ml.g5.2xlarge", "us-east-1", Usage.TRAINING).usd
     assert pools["lonely"].usd_per_hour == pytest.approx(price + 30 * 0.14 / 730)  # instance and its volume

@@ -25,6 +25,14 @@ from sagetrim.catalog import Usage
 from sagetrim.errors import CollectionError
 from sagetrim.inventory.costing import Pricer
 from sagetrim.inventory.describe_cache import DescribeCache
+from sagetrim.inventory.details import (
+    EndpointDetails,
+    JobDetails,
+    JobForm,
+    NotebookDetails,
+    StudioAppDetails,
+    WarmPool,
+)
 from sagetrim.inventory.model import Kind, Resource, Variant
 
 PAGE_SIZE = 100  # the largest page every SageMaker list call accepts
@@ -151,8 +159,11 @@ def collect_notebooks(scope: RegionScope) -> list[Resource]:
             kind=Kind.NOTEBOOK, name=name, arn=item["NotebookInstanceArn"], status=status,
             created=item.get("CreationTime"), last_modified=item.get("LastModifiedTime"),
             instance_type=item.get("InstanceType"), instance_count=1 if running else 0,
-            details={"lifecycle_config": item.get("NotebookInstanceLifecycleConfigName"),
-                     "storage_usd_per_hour": round(storage.usd_per_hour, 6), **extra},
+            details=NotebookDetails(
+                lifecycle_config=item.get("NotebookInstanceLifecycleConfigName"),
+                storage_usd_per_hour=round(storage.usd_per_hour, 6), volume_gb=extra["volume_gb"],
+                direct_internet=extra.get("direct_internet"), platform=extra.get("platform"),
+                described=name in details),
         ))
     return out
 
@@ -180,8 +191,8 @@ def collect_studio_apps(scope: RegionScope) -> list[Resource]:
             kind=Kind.STUDIO_APP, name=f"{app['DomainId']}/{owner}/{app['AppType']}/{app['AppName']}", arn=arn,
             status=status, created=app.get("CreationTime"), instance_type=instance_type,
             instance_count=1 if running and instance_type else 0,
-            details={"domain_id": app["DomainId"], "user_profile": app.get("UserProfileName"),
-                     "space": app.get("SpaceName"), "app_type": app["AppType"], "app_name": app["AppName"]},
+            details=StudioAppDetails(domain_id=app["DomainId"], user_profile=app.get("UserProfileName"),
+                                     space=app.get("SpaceName"), app_type=app["AppType"], app_name=app["AppName"]),
         ))
     return out
 
@@ -267,9 +278,10 @@ def collect_endpoints(scope: RegionScope) -> list[Resource]:
             created=item.get("CreationTime"), last_modified=item.get("LastModifiedTime"),
             instance_type=types.pop() if len(types) == 1 else ("mixed" if types else None),
             instance_count=sum(v.instance_count for v in variants), variants=tuple(variants),
-            details={"endpoint_config": extra.get("config"), "models": extra.get("models", []),
-                     "async": extra.get("async", False),
-                     "serverless": bool(variants) and all(v.serverless_memory_mb for v in variants)},
+            details=EndpointDetails(
+                endpoint_config=extra.get("config"), models=tuple(extra.get("models", [])),
+                asynchronous=extra.get("async", False),
+                serverless=bool(variants) and all(v.serverless_memory_mb for v in variants)),
         ))
     return out
 
@@ -290,6 +302,7 @@ class JobSpec:
     describe_param: str
     extract: Callable[[dict[str, Any]], dict[str, Any]]
     usage: Usage
+    form: JobForm
 
 
 def _training(doc: dict[str, Any]) -> dict[str, Any]:
@@ -320,20 +333,35 @@ def _transform(doc: dict[str, Any]) -> dict[str, Any]:
             "started": str(doc.get("TransformStartTime") or "")}
 
 
+def job_details(form: JobForm, extracted: dict[str, Any], *, lookback_days: int | None = None,
+                warm_pool: WarmPool | None = None) -> JobDetails | None:
+    """The record of a job from what its extractor read; None when it was not described."""
+    if not extracted:
+        return None
+    return JobDetails(
+        form=form, instance_type=extracted.get("instance_type"), count=extracted.get("count", 1),
+        started=extracted.get("started") or "", volume_gb=extracted.get("volume_gb"),
+        spot=bool(extracted.get("spot")), keep_alive_s=extracted.get("keep_alive_s"),
+        max_parallel_jobs=extracted.get("max_parallel_jobs"), image=extracted.get("image") or "",
+        algorithm=extracted.get("algorithm") or "", gpu_settings=extracted.get("gpu_settings"),
+        billable_s=extracted.get("billable_s"), training_s=extracted.get("training_s"),
+        ended=extracted.get("ended") or "", lookback_days=lookback_days, warm_pool=warm_pool)
+
+
 JOB_SPECS = {
     Kind.TRAINING: JobSpec(Kind.TRAINING, "list_training_jobs", "TrainingJobSummaries", "TrainingJobName",
                            "TrainingJobArn", "TrainingJobStatus", "describe_training_job", "TrainingJobName",
-                           _training, Usage.TRAINING),
+                           _training, Usage.TRAINING, JobForm.TRAINING),
     Kind.TUNING: JobSpec(Kind.TUNING, "list_hyper_parameter_tuning_jobs", "HyperParameterTuningJobSummaries",
                          "HyperParameterTuningJobName", "HyperParameterTuningJobArn",
                          "HyperParameterTuningJobStatus", "describe_hyper_parameter_tuning_job",
-                         "HyperParameterTuningJobName", _tuning, Usage.TRAINING),
+                         "HyperParameterTuningJobName", _tuning, Usage.TRAINING, JobForm.TUNING),
     Kind.PROCESSING: JobSpec(Kind.PROCESSING, "list_processing_jobs", "ProcessingJobSummaries", "ProcessingJobName",
                              "ProcessingJobArn", "ProcessingJobStatus", "describe_processing_job",
-                             "ProcessingJobName", _processing, Usage.PROCESSING),
+                             "ProcessingJobName", _processing, Usage.PROCESSING, JobForm.PROCESSING),
     Kind.TRANSFORM: JobSpec(Kind.TRANSFORM, "list_transform_jobs", "TransformJobSummaries", "TransformJobName",
                             "TransformJobArn", "TransformJobStatus", "describe_transform_job", "TransformJobName",
-                            _transform, Usage.TRANSFORM),
+                            _transform, Usage.TRANSFORM, JobForm.TRANSFORM),
 }
 
 
@@ -368,7 +396,7 @@ def collect_jobs(scope: RegionScope, spec: JobSpec) -> list[Resource]:
             scope, spec.usage, burn, exact, since,
             kind=spec.kind, name=name, arn=item[spec.arn_key], status=item[spec.status_key],
             created=item.get("CreationTime"), last_modified=item.get("LastModifiedTime"),
-            instance_type=instance_type, instance_count=count, details=extra,
+            instance_type=instance_type, instance_count=count, details=job_details(spec.form, extra),
         ))
     return out
 

@@ -27,7 +27,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from sagetrim.aws.errors import is_not_found
 from sagetrim.catalog import Usage
-from sagetrim.inventory.collectors import DESCRIBE_WORKERS, RegionScope
+from sagetrim.inventory.collectors import DESCRIBE_WORKERS, RegionScope, job_details
+from sagetrim.inventory.details import EndpointDetails, JobForm, ScalingRange, WarmPool
 from sagetrim.inventory.model import Kind, Resource
 
 HISTORY_DAYS = 14
@@ -81,7 +82,7 @@ def collect_history(scope: RegionScope, days: int = HISTORY_DAYS) -> list[Resour
     and the training warm pools Available now.
 
     Finished jobs no longer bill (`usd_per_hour` 0); a warm pool bills while it is Available. Every record
-    has `details["history"]` true and `details["lookback_days"]`, and is not part of the billed inventory.
+    has finished `JobDetails` with their `lookback_days`, and is not part of the billed inventory.
     """
     now = scope.pricer.now
     since = now - timedelta(days=days)
@@ -119,10 +120,10 @@ def _training_history(scope: RegionScope, since: datetime, days: int) -> list[Re
             status=item["TrainingJobStatus"], created=item.get("CreationTime"),
             last_modified=item.get("LastModifiedTime"), instance_type=extra.get("instance_type"),
             instance_count=count, usd_per_hour=burn, month_to_date_usd=mtd, projected_month_usd=projected,
-            details={**extra, "history": True, "lookback_days": days,
-                     "warm_pool": {"status": pool.get("Status"),
-                                   "retained_s": pool.get("ResourceRetainedBillableTimeInSeconds"),
-                                   "reused_by": pool.get("ReusedByJob")} if pool else None},
+            details=job_details(JobForm.FINISHED_TRAINING, extra, lookback_days=days,
+                                warm_pool=WarmPool(pool.get("Status"),
+                                                   pool.get("ResourceRetainedBillableTimeInSeconds"),
+                                                   pool.get("ReusedByJob")) if pool else None),
         ))
     return out
 
@@ -145,8 +146,9 @@ def _processing_history(scope: RegionScope, since: datetime, days: int) -> list[
             arn=item["ProcessingJobArn"], status=item["ProcessingJobStatus"], created=item.get("CreationTime"),
             last_modified=item.get("LastModifiedTime"), instance_type=extra.get("instance_type"),
             instance_count=int(extra.get("count") or 1),
-            details={**extra, "ended": extra.get("ended") or _iso(item.get("ProcessingEndTime")),
-                     "history": True, "lookback_days": days},
+            details=job_details(JobForm.FINISHED_PROCESSING,
+                                {**extra, "ended": extra.get("ended") or _iso(item.get("ProcessingEndTime"))},
+                                lookback_days=days),
         ))
     return out
 
@@ -154,24 +156,23 @@ def _processing_history(scope: RegionScope, since: datetime, days: int) -> list[
 # -- endpoint facts ------------------------------------------------------------------------------------
 
 def endpoint_facts(scope: RegionScope, endpoints: list[Resource],
-                   scaled: dict[str, dict[str, dict[str, int]]] | None) -> list[Resource]:
-    """The endpoints again, with `details` "autoscaling" (their variants' entries in `scaled`, when known)
-    and, for those that could share a multi-model endpoint, "images" and "multi_model"."""
+                   scaled: dict[str, dict[str, ScalingRange]] | None) -> list[Resource]:
+    """The endpoints again, with their details' `autoscaling` (their variants' entries in `scaled`, when known)
+    and, for those that could share a multi-model endpoint, `images` and `multi_model`."""
     now = scope.pricer.now
 
     def one(r: Resource) -> Resource:
-        if r.kind is not Kind.ENDPOINT:
+        d = r.details_as(EndpointDetails)
+        if r.kind is not Kind.ENDPOINT or d is None:
             return r
-        facts: dict[str, Any] = {}
         if scaled is not None:
-            facts["autoscaling"] = scaled.get(r.name, {})
-        config = r.details.get("endpoint_config")
-        if config and _may_share(r, now):
-            names = r.details.get("models") or _models_of(scope, str(config))
+            d = replace(d, autoscaling=scaled.get(r.name, {}))
+        if d.endpoint_config and _may_share(r, d, now):
+            names = d.models or _models_of(scope, d.endpoint_config)
             models = [_model(scope, m) for m in names]
-            facts["images"] = sorted({m["image"] for m in models if m.get("image")})
-            facts["multi_model"] = any(m.get("mode") == "MultiModel" for m in models)
-        return replace(r, details={**r.details, **facts})
+            d = replace(d, images=tuple(sorted({m["image"] for m in models if m.get("image")})),
+                        multi_model=any(m.get("mode") == "MultiModel" for m in models))
+        return replace(r, details=d)
 
     if not endpoints:
         return []
@@ -179,16 +180,16 @@ def endpoint_facts(scope: RegionScope, endpoints: list[Resource],
         return list(pool.map(one, endpoints))
 
 
-def scalable_targets(autoscaling: Any) -> dict[str, dict[str, dict[str, int]]]:
-    """Endpoint variants registered with Application Auto Scaling: {endpoint: {variant: {"min", "max"}}}."""
-    scaled: dict[str, dict[str, dict[str, int]]] = {}
+def scalable_targets(autoscaling: Any) -> dict[str, dict[str, ScalingRange]]:
+    """Endpoint variants registered with Application Auto Scaling: {endpoint: {variant: its range}}."""
+    scaled: dict[str, dict[str, ScalingRange]] = {}
     paginator = autoscaling.get_paginator("describe_scalable_targets")
     for page in paginator.paginate(ServiceNamespace="sagemaker", PaginationConfig={"PageSize": 50}):
         for target in page.get("ScalableTargets", []):
             parts = str(target.get("ResourceId", "")).split("/")
             if target.get("ScalableDimension") == SCALABLE_DIMENSION and len(parts) == 4:
-                scaled.setdefault(parts[1], {})[parts[3]] = {"min": target.get("MinCapacity", 0),
-                                                             "max": target.get("MaxCapacity", 0)}
+                scaled.setdefault(parts[1], {})[parts[3]] = ScalingRange(target.get("MinCapacity", 0),
+                                                                         target.get("MaxCapacity", 0))
     return scaled
 
 
@@ -219,11 +220,11 @@ def collect_extras(scope: RegionScope, days: int, endpoints: list[Resource],
     return history, endpoints, failures
 
 
-def _may_share(r: Resource, now: datetime) -> bool:
+def _may_share(r: Resource, d: EndpointDetails, now: datetime) -> bool:
     """Whether an endpoint could join a multi-model endpoint, as far as the scan tells: in service, one
     instance-backed real-time variant, and old enough to have a traffic history to judge."""
     return (r.status == "InService" and len(r.variants) == 1 and bool(r.variants[0].instance_type)
-            and not r.details.get("async") and not r.details.get("serverless")
+            and not d.asynchronous and not d.serverless
             and r.created is not None and now - r.created >= MIN_ENDPOINT_AGE)
 
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
+
+from sagetrim.inventory.details import Details
+
+D = TypeVar("D", bound=Details)
 
 
 class Kind(StrEnum):
@@ -70,12 +74,16 @@ class Resource:
     month_to_date_usd: float = 0.0
     projected_month_usd: float = 0.0
     tags: dict[str, str] = field(default_factory=dict)
-    details: dict[str, Any] = field(default_factory=dict)
+    details: Details | None = None  # None: the resource went away before it could be described
     price_exact: bool = True
 
     @property
     def stage(self) -> str:
         return STAGE_OF_KIND[self.kind]
+
+    def details_as(self, kind: type[D]) -> D | None:
+        """The details if they are of that record type, else None."""
+        return self.details if isinstance(self.details, kind) else None
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
@@ -86,7 +94,8 @@ class Resource:
             "projected_month_usd": round(self.projected_month_usd, 4),
             "created": self.created.isoformat() if self.created else None,
             "last_modified": self.last_modified.isoformat() if self.last_modified else None,
-            "stage": self.stage, "price_exact": self.price_exact, "tags": self.tags, "details": self.details,
+            "stage": self.stage, "price_exact": self.price_exact, "tags": self.tags,
+            "details": self.details.to_json() if self.details is not None else {},
         }
         if self.kind is Kind.ENDPOINT:
             doc["variants"] = [v.to_json() for v in self.variants]

@@ -7,6 +7,7 @@ from typing import Any
 from rich.console import Group, RenderableType
 from rich.table import Table
 
+from sagetrim.inventory.details import EndpointDetails
 from sagetrim.inventory.scan import ScanResult
 from sagetrim.report.output import money, new_table
 
@@ -64,7 +65,7 @@ def resources_table(result: ScanResult, limit: int | None = None, width: int = 2
     for r in shown:
         if r.instance_type and r.instance_count:
             instances = f"{r.instance_count} x {r.instance_type.removeprefix('ml.')}"
-        elif r.details.get("serverless"):
+        elif (d := r.details_as(EndpointDetails)) is not None and d.serverless:
             instances = "serverless"
         else:
             instances = r.instance_type.removeprefix("ml.") if r.instance_type else "-"

@@ -31,6 +31,7 @@ from typing import Literal
 from sagetrim.aws.metrics import MetricQuery
 from sagetrim.catalog import Catalog, InstanceType, Usage
 from sagetrim.costs import HOURS_PER_MONTH
+from sagetrim.inventory.details import EndpointDetails
 from sagetrim.inventory.model import Kind, Resource
 from sagetrim.json_types import JsonObject
 from sagetrim.rules import sizing
@@ -84,20 +85,21 @@ class Params(sizing.SizingParams):
             raise ValueError("serverless_max_concurrency must be between 1 and 1000")
 
 
-def _candidates(resources: list[Resource]) -> Iterator[Resource]:
+def _candidates(resources: list[Resource]) -> Iterator[tuple[Resource, EndpointDetails]]:
     for r in resources:
         if r.kind is not Kind.ENDPOINT or r.status != "InService":
             continue
-        if r.details.get("serverless") or r.details.get("async") or len(r.variants) != 1:
+        d = r.details_as(EndpointDetails)
+        if d is None or d.serverless or d.asynchronous or len(r.variants) != 1:
             continue
         if r.variants[0].instance_type:
-            yield r
+            yield r, d
 
 
 def queries(resources: list[Resource], params: Params, now: datetime, catalog: Catalog) -> list[MetricQuery]:
     """Per endpoint: hourly invocations and model latency, and CPU and memory maxima."""
     out: list[MetricQuery] = []
-    for r in _candidates(resources):
+    for r, _ in _candidates(resources):
         out += sizing.endpoint_queries(META.id, r, now, params.days, latency=True,
                                        peak_percentile=params.peak_percentile)
     return out
@@ -317,6 +319,7 @@ def _like(instance: InstanceType, catalog: Catalog, region: str,
 @dataclass
 class _Seen:
     r: Resource
+    details: EndpointDetails
     instance: InstanceType
     traffic: Traffic
     shape: Shape
@@ -326,7 +329,7 @@ class _Seen:
 
 def evaluate(ctx: RuleContext, params: Params) -> Iterator[Finding]:
     seen: list[_Seen] = []
-    for r in _candidates(ctx.resources):
+    for r, d in _candidates(ctx.resources):
         v = r.variants[0]
         instance = sizing.shape(v.instance_type, ctx.catalog)
         if instance is None:
@@ -339,7 +342,7 @@ def evaluate(ctx: RuleContext, params: Params) -> Iterator[Finding]:
             continue
         profile = sizing.variant_profile(ctx.metrics, META.id, r, v.name, instance, v.instance_count,
                                          params.peak_percentile)
-        seen.append(_Seen(r, instance, traffic, shape, stats, profile))
+        seen.append(_Seen(r, d, instance, traffic, shape, stats, profile))
     grouped: set[str] = set()
     for s in seen:
         finding = _single(ctx, s, params)
@@ -361,7 +364,7 @@ def _single(ctx: RuleContext, s: _Seen, params: Params) -> Finding | None:
         estimates = [batch(s.traffic, s.r, s.instance, ctx, params)]
     elif s.shape == "bursty" or long_requests:
         estimates = [asynchronous(s.traffic, s.r, ctx, params)]
-    elif s.shape == "diurnal" and s.r.details.get("autoscaling", None) == {}:  # known not to autoscale
+    elif s.shape == "diurnal" and s.details.autoscaling == {}:  # known not to autoscale
         estimates = [autoscaled(s.traffic, s.r, ctx, params)]
     estimate = estimates[0] if estimates else None
     if estimate is None:
@@ -383,13 +386,13 @@ def _multi_model(ctx: RuleContext, seen: list[_Seen], params: Params) -> Iterato
     """Low-traffic endpoints sharing a container image, hosted together on one multi-model endpoint."""
     groups: dict[tuple[str, str], list[_Seen]] = defaultdict(list)
     for s in seen:
-        images = s.r.details.get("images") or []
-        if (len(images) != 1 or s.r.details.get("multi_model") or s.instance.accelerator is not None
+        images = s.details.images or ()
+        if (len(images) != 1 or s.details.multi_model or s.instance.accelerator is not None
                 or s.traffic.peak_per_minute > params.low_traffic_per_minute):
             continue
         if s.profile.cpu_busy is None or s.profile.memory_gib is None:
             continue
-        groups[(str(images[0]), s.instance.arch)].append(s)
+        groups[(images[0], s.instance.arch)].append(s)
     for (image, _), members in sorted(groups.items()):
         if len(members) < params.min_multi_model_endpoints:
             continue

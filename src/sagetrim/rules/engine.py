@@ -11,7 +11,8 @@ from typing import Any
 
 from sagetrim.aws.metrics import MetricQuery, fetch_metrics
 from sagetrim.catalog import Catalog
-from sagetrim.inventory.model import Kind, Resource
+from sagetrim.inventory.details import NotebookDetails
+from sagetrim.inventory.model import Resource
 from sagetrim.optout import opted_out_arns
 from sagetrim.rules.context import RuleContext
 from sagetrim.rules.model import Finding
@@ -47,8 +48,8 @@ def enrich_region(account: str, region: str, resources: list[Resource], rules: l
     if queries:
         ctx.metrics = fetch_metrics(client_for(account, region, "cloudwatch"), queries)
     if any(rule.needs_lifecycle_scripts for rule in rules):
-        names = {str(r.details["lifecycle_config"]) for r in kept
-                 if r.kind is Kind.NOTEBOOK and r.status == "InService" and r.details.get("lifecycle_config")}
+        names = {d.lifecycle_config for r in kept
+                 if r.status == "InService" and (d := r.details_as(NotebookDetails)) and d.lifecycle_config}
         if names:
             ctx.lifecycle_scripts = lifecycle_scripts(client_for(account, region, "sagemaker"), names)
     return ctx, sorted(r.arn for r in resources if r.arn in excluded)

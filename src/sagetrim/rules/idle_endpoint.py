@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sagetrim.aws.metrics import MetricQuery
 from sagetrim.catalog import Catalog
 from sagetrim.costs import HOURS_PER_MONTH
+from sagetrim.inventory.details import EndpointDetails
 from sagetrim.inventory.model import Kind, Resource
 from sagetrim.json_types import JsonValue
 from sagetrim.rules.context import RuleContext, age_hours, severity_for
@@ -38,13 +39,15 @@ class Params:
             raise ValueError("hours must be between 1 and 336 (CloudWatch keeps 1-minute data 15 days)")
 
 
-def _candidates(resources: list[Resource], params: Params, now: datetime) -> Iterator[Resource]:
+def _candidates(resources: list[Resource], params: Params,
+                now: datetime) -> Iterator[tuple[Resource, EndpointDetails]]:
     for r in resources:
         if r.kind is not Kind.ENDPOINT or r.status != "InService":
             continue
-        if r.details.get("serverless") or age_hours(r, now) < params.hours:
+        d = r.details_as(EndpointDetails)
+        if d is None or d.serverless or age_hours(r, now) < params.hours:
             continue
-        yield r
+        yield r, d
 
 
 def _key(endpoint: str, variant: str | None, metric: str) -> str:
@@ -57,8 +60,8 @@ def queries(resources: list[Resource], params: Params, now: datetime, catalog: C
     start = end - timedelta(hours=params.hours)
     period = params.hours * 3600
     out = []
-    for r in _candidates(resources, params, now):
-        if r.details.get("async"):
+    for r, d in _candidates(resources, params, now):
+        if d.asynchronous:
             dims = (("EndpointName", r.name),)
             out.append(MetricQuery(_key(r.name, None, "InvocationsProcessed"), NAMESPACE, "InvocationsProcessed",
                                    dims, "Sum", period, start, end))
@@ -72,8 +75,8 @@ def queries(resources: list[Resource], params: Params, now: datetime, catalog: C
 
 
 def evaluate(ctx: RuleContext, params: Params) -> Iterator[Finding]:
-    for r in _candidates(ctx.resources, params, ctx.now):
-        if r.details.get("async"):
+    for r, d in _candidates(ctx.resources, params, ctx.now):
+        if d.asynchronous:
             processed = ctx.series(_key(r.name, None, "InvocationsProcessed")).total
             backlog = ctx.series(_key(r.name, None, "ApproximateBacklogSize")).peak or 0
             if processed or backlog:
@@ -90,7 +93,7 @@ def evaluate(ctx: RuleContext, params: Params) -> Iterator[Finding]:
             rule=META.id, account=ctx.account, region=ctx.region, kind=r.kind.value, name=r.name, arn=r.arn,
             severity=severity_for(monthly), monthly_savings_usd=monthly,
             evidence={"window_hours": params.hours, "invocations": 0, "variants": per_variant,
-                      "asynchronous": bool(r.details.get("async")), "age_hours": round(age_hours(r, ctx.now), 1),
+                      "asynchronous": d.asynchronous, "age_hours": round(age_hours(r, ctx.now), 1),
                       "instances": instances, "usd_per_hour": round(r.usd_per_hour, 4)},
             message=(f"no invocations in the last {params.hours} h on any variant ({instances}); "
                      f"deleting it saves ${monthly:,.2f} a month"),

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sagetrim.costs import HOURS_PER_MONTH
+from sagetrim.inventory.details import NotebookDetails
 from sagetrim.inventory.model import Kind
-from sagetrim.rules.context import RuleContext, severity_for
+from sagetrim.rules.context import RuleContext
+from sagetrim.rules.left_running import LeftRunningParams, left_running_finding
 from sagetrim.rules.model import Action, Finding, RuleMeta, Severity
 from sagetrim.rules.rule import Rule
 
@@ -21,18 +22,8 @@ META = RuleMeta(id="idle-notebook", title="Notebook instance running for days", 
 
 
 @dataclass(frozen=True)
-class Params:
-    """max_running_hours: running this long or longer without a stop counts as left on;
-    expected_use_hours_per_month: the hours a notebook is really used."""
-
-    max_running_hours: float = 72.0
-    expected_use_hours_per_month: float = 220.0
-
-    def __post_init__(self) -> None:
-        if self.max_running_hours < 1:
-            raise ValueError("max_running_hours must be at least 1")
-        if not 0 <= self.expected_use_hours_per_month <= HOURS_PER_MONTH:
-            raise ValueError("expected_use_hours_per_month must be between 0 and 730")
+class Params(LeftRunningParams):
+    """Left-running settings (see `rules.left_running.LeftRunningParams`)."""
 
 
 def evaluate(ctx: RuleContext, params: Params) -> Iterator[Finding]:
@@ -40,20 +31,15 @@ def evaluate(ctx: RuleContext, params: Params) -> Iterator[Finding]:
         if r.status != "InService" or r.last_modified is None:
             continue
         running = (ctx.now - r.last_modified).total_seconds() / 3600
-        if running < params.max_running_hours:
+        if not params.left_on(running):
             continue
-        compute_per_hour = r.usd_per_hour - float(r.details.get("storage_usd_per_hour", 0))
-        monthly = compute_per_hour * (HOURS_PER_MONTH - params.expected_use_hours_per_month)
-        yield Finding(
-            rule=META.id, account=ctx.account, region=ctx.region, kind=r.kind.value, name=r.name, arn=r.arn,
-            severity=severity_for(monthly), monthly_savings_usd=monthly,
-            evidence={"running_hours": round(running, 1), "running_since": r.last_modified.isoformat(),
-                      "threshold_hours": params.max_running_hours, "instance_type": r.instance_type,
-                      "usd_per_hour": round(compute_per_hour, 4)},
-            message=(f"InService for {running / 24:.1f} days without a stop; stopping it when unused saves "
-                     f"${monthly:,.2f} a month (its volume and files stay)"),
-            action=META.action,
-        )
+        d = r.details_as(NotebookDetails)
+        compute_per_hour = r.usd_per_hour - (d.storage_usd_per_hour if d else 0.0)
+        yield left_running_finding(
+            META, ctx, r, running, r.last_modified, compute_per_hour, params,
+            {"instance_type": r.instance_type, "usd_per_hour": round(compute_per_hour, 4)},
+            "InService for {days:.1f} days without a stop; stopping it when unused saves ${monthly:,.2f} a month "
+            "(its volume and files stay)")
 
 
 RULE = Rule(meta=META, params=Params, evaluate=evaluate, doc=__doc__)

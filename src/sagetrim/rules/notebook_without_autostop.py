@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sagetrim.costs import HOURS_PER_MONTH
+from sagetrim.inventory.details import NotebookDetails
 from sagetrim.inventory.model import Kind
 from sagetrim.rules.context import RuleContext, severity_for
 from sagetrim.rules.model import Action, Finding, RuleMeta, Severity
@@ -38,11 +39,12 @@ def evaluate(ctx: RuleContext, params: Params) -> Iterator[Finding]:
     for r in ctx.of_kind(Kind.NOTEBOOK):
         if r.status != "InService":
             continue
-        config = r.details.get("lifecycle_config")
+        d = r.details_as(NotebookDetails)
+        config = d.lifecycle_config if d else None
         script = ctx.lifecycle_scripts.get(config or "", "")
         if config and STOPS_WHEN_IDLE.search(script):
             continue
-        compute_per_hour = r.usd_per_hour - float(r.details.get("storage_usd_per_hour", 0))
+        compute_per_hour = r.usd_per_hour - (d.storage_usd_per_hour if d else 0.0)
         idle_hours = HOURS_PER_MONTH - params.expected_use_hours_per_month
         monthly = compute_per_hour * idle_hours
         why = (f"its lifecycle configuration {config!r} does not stop it when idle" if config

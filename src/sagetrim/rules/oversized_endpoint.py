@@ -18,6 +18,7 @@ from datetime import datetime
 from sagetrim.aws.metrics import MetricQuery
 from sagetrim.catalog import Catalog, InstanceType, Usage
 from sagetrim.costs import HOURS_PER_MONTH
+from sagetrim.inventory.details import EndpointDetails
 from sagetrim.inventory.model import Kind, Resource
 from sagetrim.json_types import JsonObject
 from sagetrim.rules import sizing
@@ -48,7 +49,8 @@ class Params(sizing.SizingParams):
 
 def _candidates(resources: list[Resource]) -> Iterator[Resource]:
     for r in resources:
-        if (r.kind is Kind.ENDPOINT and r.status == "InService" and not r.details.get("serverless")
+        d = r.details_as(EndpointDetails)
+        if (r.kind is Kind.ENDPOINT and r.status == "InService" and d is not None and not d.serverless
                 and any(v.instance_type for v in r.variants)):
             yield r
 
@@ -63,7 +65,8 @@ def queries(resources: list[Resource], params: Params, now: datetime, catalog: C
 
 def evaluate(ctx: RuleContext, params: Params) -> Iterator[Finding]:
     for r in _candidates(ctx.resources):
-        asynchronous = bool(r.details.get("async"))
+        d = r.details_as(EndpointDetails)
+        asynchronous = d is not None and d.asynchronous
         parts: list[JsonObject] = []
         alternatives: list[JsonObject] = []
         candidates: JsonObject = {}

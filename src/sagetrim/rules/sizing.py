@@ -37,6 +37,7 @@ from sagetrim.aws.metrics import MetricQuery, MetricSeries
 from sagetrim.catalog import Catalog, InstanceType, Usage, load_catalog
 from sagetrim.costs import HOURS_PER_MONTH
 from sagetrim.errors import CatalogError
+from sagetrim.inventory.details import EndpointDetails, JobDetails
 from sagetrim.inventory.model import Kind, Resource
 from sagetrim.json_types import JsonObject
 
@@ -543,11 +544,13 @@ def _inferentia(need: Need, catalog: Catalog, region: str, usage: Usage, arch: s
 def job_hours(resource: Resource, now: datetime) -> float | None:
     """Billed instance-hours per instance of a job: BillableTimeInSeconds when it has ended (spot included),
     else its run time so far (or in all)."""
-    d = resource.details
-    if d.get("billable_s"):
-        return float(d["billable_s"]) / 3600
-    started = parse_time(d.get("started"))
-    ended = parse_time(d.get("ended")) or (now if resource.status == "InProgress" else None)
+    d = resource.details_as(JobDetails)
+    if d is None:
+        return None
+    if d.billable_s:
+        return float(d.billable_s) / 3600
+    started = parse_time(d.started)
+    ended = parse_time(d.ended) or (now if resource.status == "InProgress" else None)
     if started is None or ended is None:
         return None
     return max(0.0, (ended - started).total_seconds() / 3600)
@@ -571,8 +574,9 @@ def per_month(usd_in_window: float, days: int) -> float:
 
 def job_window_days(resource: Resource, params_days: int) -> int:
     """The window a job's cost is spread over: the rule's look-back, not more than the history collected."""
-    collected = resource.details.get("lookback_days")
-    return min(params_days, int(collected)) if collected else params_days
+    d = resource.details_as(JobDetails)
+    collected = d.lookback_days if d else None
+    return min(params_days, collected) if collected else params_days
 
 
 # -- the explanation behind `sagetrim rightsize NAME` --------------------------------------------------
@@ -667,7 +671,8 @@ def explain(resource: Resource, metrics: Mapping[str, MetricSeries], catalog: Ca
                 continue
             profile = variant_profile(metrics, prefix, resource, v.name, instance, v.instance_count,
                                       p.peak_percentile)
-            if not profile.invocations_per_minute and not resource.details.get("async"):
+            d = resource.details_as(EndpointDetails)
+            if not profile.invocations_per_minute and not (d and d.asynchronous):
                 parts.append(PartExplanation(v.name, "idle", f"no invocations in {p.days} days: the variant is idle, "
                                              "which deleting it fixes better than a resize", profile))
                 continue
@@ -720,7 +725,8 @@ def recent_jobs(resources: Iterable[Resource], kind: Kind, now: datetime, days: 
     for r in resources:
         if r.kind is not kind or not r.instance_type:
             continue
-        if r.status == "InProgress" or (r.details.get("history") and r.status in ("Completed", "Stopped")
+        d = r.details_as(JobDetails)
+        if r.status == "InProgress" or (d is not None and d.finished and r.status in ("Completed", "Stopped")
                                         and (r.created is None or r.created >= since)):
             out.append(r)
     return out

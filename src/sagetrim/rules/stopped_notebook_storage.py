@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sagetrim.costs import HOURS_PER_MONTH
+from sagetrim.inventory.details import NotebookDetails
 from sagetrim.inventory.model import Kind
 from sagetrim.rules.context import RuleContext, severity_for
 from sagetrim.rules.model import Action, Finding, RuleMeta, Severity
@@ -39,7 +40,8 @@ def evaluate(ctx: RuleContext, params: Params) -> Iterator[Finding]:
         if stopped_days < params.min_stopped_days:
             continue
         monthly = r.usd_per_hour * HOURS_PER_MONTH
-        volume = r.details.get("volume_gb")
+        d = r.details_as(NotebookDetails)
+        volume = d.volume_gb if d else None
         yield Finding(
             rule=META.id, account=ctx.account, region=ctx.region, kind=r.kind.value, name=r.name, arn=r.arn,
             severity=severity_for(monthly), monthly_savings_usd=monthly,

@@ -12,13 +12,13 @@ over its billed hours, spread over a month at the look-back's rate.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sagetrim.aws.metrics import MetricQuery
 from sagetrim.catalog import Catalog, InstanceType, Usage
+from sagetrim.inventory.details import JobDetails
 from sagetrim.inventory.model import Kind, Resource
 from sagetrim.rules import sizing
 from sagetrim.rules.context import RuleContext, severity_for
@@ -42,7 +42,7 @@ def history_days(params: Params) -> int:
     return params.days
 
 
-def cannot_use_gpu(image: str, algorithm: str = "", gpu_settings: dict[str, Any] | None = None) -> str | None:
+def cannot_use_gpu(image: str, algorithm: str = "", gpu_settings: Mapping[str, str] | None = None) -> str | None:
     """Why the job's code cannot use a GPU, judging by its image, algorithm and hyperparameters; or None."""
     repo, _, tag = image.rsplit("/", 1)[-1].lower().partition(":")
     settings = {k.lower(): str(v).lower() for k, v in (gpu_settings or {}).items()}
@@ -74,8 +74,10 @@ def queries(resources: list[Resource], params: Params, now: datetime, catalog: C
 
 def evaluate(ctx: RuleContext, params: Params) -> Iterator[Finding]:
     for r, t in _gpu_jobs(ctx.resources, ctx.now, params.days):
-        d = r.details
-        known = cannot_use_gpu(str(d.get("image") or ""), str(d.get("algorithm") or ""), d.get("gpu_settings"))
+        d = r.details_as(JobDetails)
+        if d is None:
+            continue
+        known = cannot_use_gpu(d.image, d.algorithm, d.gpu_settings)
         profile = sizing.job_profile(ctx.metrics, META.id, r, t, params.peak_percentile)
         measured = profile.gpu_busy is not None and profile.hours >= params.min_hours_of_data
         peak_pct = (profile.gpu_busy or 0) / t.gpu_count * 100
@@ -95,8 +97,8 @@ def evaluate(ctx: RuleContext, params: Params) -> Iterator[Finding]:
             continue
         evidence = resize.evidence(params)
         evidence.update({"gpu_peak_pct_per_gpu": round(peak_pct, 1) if measured else None,
-                         "image": d.get("image"), "algorithm": d.get("algorithm") or None,
-                         "gpu_settings": d.get("gpu_settings") or {}, "reasons": [*reasons]})
+                         "image": d.image if d.finished else None, "algorithm": d.algorithm or None,
+                         "gpu_settings": dict(d.gpu_settings or {}), "reasons": [*reasons]})
         best = resize.choice.best
         yield Finding(
             rule=META.id, account=ctx.account, region=ctx.region, kind=r.kind.value, name=r.name, arn=r.arn,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sagetrim.catalog import Usage
+from sagetrim.inventory.details import JobDetails
 from sagetrim.inventory.model import Kind
 from sagetrim.rules import sizing
 from sagetrim.rules.context import RuleContext, severity_for
@@ -49,16 +50,16 @@ def history_days(params: Params) -> int:
 
 def evaluate(ctx: RuleContext, params: Params) -> Iterator[Finding]:
     since = ctx.now - timedelta(days=params.days)
-    jobs = [r for r in ctx.of_kind(Kind.TRAINING) if r.details.get("history") and r.status == "Completed"
+    jobs = [(r, d) for r in ctx.of_kind(Kind.TRAINING)
+            if (d := r.details_as(JobDetails)) is not None and d.finished and r.status == "Completed"
             and (r.created is None or r.created >= since)]
-    spot_runs = [r for r in jobs if r.details.get("spot") and r.details.get("training_s")]
-    observed = (sum(1 - float(r.details.get("billable_s") or 0) / float(r.details["training_s"]) for r in spot_runs)
+    spot_runs = [d for _, d in jobs if d.spot and d.training_s]
+    observed = (sum(1 - float(d.billable_s or 0) / float(d.training_s or 1) for d in spot_runs)
                 / len(spot_runs)) if spot_runs else None
-    for r in jobs:
-        d = r.details
-        if d.get("spot") or d.get("keep_alive_s"):
+    for r, d in jobs:
+        if d.spot or d.keep_alive_s:
             continue
-        seconds = float(d.get("billable_s") or d.get("training_s") or 0)
+        seconds = float(d.billable_s or d.training_s or 0)
         t = sizing.shape(r.instance_type, ctx.catalog)
         if t is None or seconds < params.min_job_minutes * 60 or Usage.SPOT_TRAINING.value not in t.usages:
             continue

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from sagetrim.catalog import Usage
+from sagetrim.inventory.details import JobDetails, JobForm, WarmPool
 from sagetrim.inventory.model import Kind, Resource
 from sagetrim.rules import sizing
 from sagetrim.rules.context import RuleContext, severity_for
@@ -41,23 +41,30 @@ def history_days(params: Params) -> int:
     return params.days
 
 
-def _config(r: Resource) -> tuple[Any, ...]:
-    return (r.instance_type, r.instance_count, r.details.get("volume_gb"))
+_UNDESCRIBED = JobDetails(JobForm.TRAINING, None, 1)  # a job that went away before its describe
+_NO_POOL = WarmPool(None, None, None)
 
 
-def _pool(r: Resource) -> dict[str, Any]:
-    pool = r.details.get("warm_pool")
-    return pool if isinstance(pool, dict) else {}
+def _job(r: Resource) -> JobDetails:
+    return r.details_as(JobDetails) or _UNDESCRIBED
+
+
+def _config(r: Resource) -> tuple[str | None, int, int | None]:
+    return (r.instance_type, r.instance_count, _job(r).volume_gb)
+
+
+def _pool(r: Resource) -> WarmPool:
+    return _job(r).warm_pool or _NO_POOL
 
 
 def reuses(jobs: list[Resource]) -> list[str]:
     """Jobs (of one configuration) that reused a warm pool, or started while an earlier one's was alive."""
-    found = {str(_pool(r)["reused_by"]) for r in jobs if _pool(r).get("reused_by")}
+    found = {str(_pool(r).reused_by) for r in jobs if _pool(r).reused_by}
     for r in jobs:
-        start = sizing.parse_time(r.details.get("started"))
+        start = sizing.parse_time(_job(r).started)
         for earlier in jobs:
-            end = sizing.parse_time(earlier.details.get("ended"))
-            keep = float(earlier.details.get("keep_alive_s") or 0)
+            end = sizing.parse_time(_job(earlier).ended)
+            keep = float(_job(earlier).keep_alive_s or 0)
             if (earlier is not r and start is not None and end is not None and keep
                     and end <= start <= end + timedelta(seconds=keep)):
                 found.add(r.name)
@@ -67,10 +74,10 @@ def reuses(jobs: list[Resource]) -> list[str]:
 def evaluate(ctx: RuleContext, params: Params) -> Iterator[Finding]:
     since = ctx.now - timedelta(days=params.days)
     jobs = [r for r in ctx.of_kind(Kind.TRAINING)
-            if r.status == "InProgress" or _pool(r).get("status") == "Available"
-            or (r.details.get("history") and (r.created is None or r.created >= since))]
+            if r.status == "InProgress" or _pool(r).status == "Available"
+            or (_job(r).finished and (r.created is None or r.created >= since))]
     for r in jobs:
-        if _pool(r).get("status") != "Available":
+        if _pool(r).status != "Available":
             continue
         same = [j for j in jobs if _config(j) == _config(r)]
         reused = reuses(same)
@@ -79,21 +86,21 @@ def evaluate(ctx: RuleContext, params: Params) -> Iterator[Finding]:
         price = sizing.hourly_price(ctx.catalog, str(r.instance_type), ctx.region, Usage.TRAINING)
         if price is None:
             continue
-        pools = [j for j in same if j.details.get("keep_alive_s") and j.details.get("history")]
-        retained_s = sum(float(j.details["keep_alive_s"]) if _pool(j).get("status") == "Available"
-                         else float(_pool(j).get("retained_s") or j.details["keep_alive_s"]) for j in pools)
+        pools = [j for j in same if _job(j).keep_alive_s and _job(j).finished]
+        retained_s = sum(float(_job(j).keep_alive_s or 0) if _pool(j).status == "Available"
+                         else float(_pool(j).retained_s or _job(j).keep_alive_s or 0) for j in pools)
         count = max(1, r.instance_count)
         days = sizing.job_window_days(r, params.days)
         wasted = retained_s / 3600 * price * count
         monthly = sizing.per_month(wasted, days)
-        keep = float(r.details.get("keep_alive_s") or 0)
-        ended = sizing.parse_time(r.details.get("ended"))
+        keep = float(_job(r).keep_alive_s or 0)
+        ended = sizing.parse_time(_job(r).ended)
         expires = ended + timedelta(seconds=keep) if ended else None
         yield Finding(
             rule=META.id, account=ctx.account, region=ctx.region, kind=r.kind.value, name=r.name, arn=r.arn,
             severity=severity_for(monthly), monthly_savings_usd=monthly,
             evidence={"instance_type": r.instance_type, "instance_count": count, "keep_alive_s": int(keep),
-                      "retained_s": _pool(r).get("retained_s"), "expires": expires.isoformat() if expires else None,
+                      "retained_s": _pool(r).retained_s, "expires": expires.isoformat() if expires else None,
                       "usd_per_hour": round(r.usd_per_hour or price * count, 4),
                       "jobs_of_this_configuration": len(same), "pools_in_window": len(pools), "reused": 0,
                       "retained_hours_in_window": round(retained_s / 3600, 2), "window_days": days,
