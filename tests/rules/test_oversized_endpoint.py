@@ -126,7 +126,7 @@ def test_the_metrics_come_in_one_batched_call(scan):
 def test_explain_agrees_with_the_rule(scan, sim):
     result, now, _ = scan
     big = next(r for r in result.resources if r.name == "big")
-    metrics = fetch_metrics(sim.client("cloudwatch"), sizing.profile_queries(big, now))
+    metrics = fetch_metrics(sim.client("cloudwatch"), sizing.profile_queries(big, now, CATALOG))
     doc = sizing.explain(big, metrics, CATALOG).to_json()
     rule = findings(scan)["big"].evidence["variants"][0]
     part = doc["parts"][0]

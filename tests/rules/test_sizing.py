@@ -160,7 +160,7 @@ def test_a_job_is_priced_over_its_billed_hours():
                    details=JobDetails(JobForm.FINISHED_TRAINING, "ml.m5.xlarge", 1, billable_s=5400, lookback_days=14))
     assert sizing.job_hours(job, NOW) == pytest.approx(1.5)
     assert sizing.per_month(14.0, 14) == pytest.approx(14.0 * 730 / 336)
-    queries = sizing.job_queries("t", job, NOW, 14)
+    queries = sizing.job_queries("t", job, NOW, 14, CATALOG)
     assert {q.dimensions for q in queries} == {(("Host", "j/algo-1"),)}
     assert all(q.period >= 3600 and q.end - q.start == timedelta(days=14) for q in queries)
 

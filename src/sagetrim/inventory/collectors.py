@@ -152,7 +152,8 @@ def collect_notebooks(scope: RegionScope) -> list[Resource]:
         compute = scope.pricer.instance(item.get("InstanceType"), Usage.NOTEBOOK) if running else None
         storage = scope.pricer.storage(float(extra.get("volume_gb") or 0), Usage.NOTEBOOK)
         burn = (compute.usd_per_hour if compute else 0.0) + storage.usd_per_hour
-        # Storage bills since creation; compute since the instance last changed state.
+        # The month so far accrues the whole burn rate (compute and storage) since the instance last changed
+        # state when it runs, and the storage since its creation when it is stopped.
         since = item.get("LastModifiedTime") if running else item.get("CreationTime")
         out.append(_priced(
             scope, Usage.NOTEBOOK, burn, (compute.exact if compute else True) and storage.exact, since,

@@ -47,5 +47,5 @@ def run_rightsize(session: boto3.Session, name: str, regions: list[str], catalog
     rule_id = RULE_OF_KIND[resource.kind]
     params = settings.rule_params(rule_id, RULES[rule_id].params)
     cloudwatch = client(scan.sessions[resource.account], "cloudwatch", resource.region)
-    metrics = fetch_metrics(cloudwatch, profile_queries(resource, now, params))
+    metrics = fetch_metrics(cloudwatch, profile_queries(resource, now, catalog, params))
     return explain(resource, metrics, catalog, params=params, now=now)

@@ -100,7 +100,7 @@ def queries(resources: list[Resource], params: Params, now: datetime, catalog: C
     """Per endpoint: hourly invocations and model latency, and CPU and memory maxima."""
     out: list[MetricQuery] = []
     for r, _ in _candidates(resources):
-        out += sizing.endpoint_queries(META.id, r, now, params.days, latency=True,
+        out += sizing.endpoint_queries(META.id, r, now, params.days, catalog, latency=True,
                                        peak_percentile=params.peak_percentile)
     return out
 

@@ -59,7 +59,7 @@ def queries(resources: list[Resource], params: Params, now: datetime, catalog: C
     """Per variant: hourly CPU, memory (and GPU) maxima and invocation sums over the look-back."""
     out: list[MetricQuery] = []
     for r in _candidates(resources):
-        out += sizing.endpoint_queries(META.id, r, now, params.days, peak_percentile=params.peak_percentile)
+        out += sizing.endpoint_queries(META.id, r, now, params.days, catalog, peak_percentile=params.peak_percentile)
     return out
 
 
@@ -94,7 +94,7 @@ def evaluate(ctx: RuleContext, params: Params) -> Iterator[Finding]:
             if not (choice.changes and params.worth_it(choice.current.usd_per_hour, choice.saving_per_hour, monthly)):
                 continue
             saving += monthly
-            parts.append(_part(v.name, instance, profile, need, choice, monthly, params.target_peak_pct))
+            parts.append(_part(v.name, instance, profile, need, choice, monthly, params.target_peak_pct, ctx.catalog))
             alternatives += [{"variant": v.name, **o.to_json()} for o in choice.alternatives]
             candidates[v.name] = [o.to_json() for o in choice.considered[:8]]
         if not parts:
@@ -119,9 +119,9 @@ def _peak_rule(params: sizing.SizingParams) -> str:
 
 
 def _part(variant: str, instance: InstanceType, profile: sizing.Profile, need: sizing.Need,
-          choice: sizing.Choice, monthly: float, target_pct: float) -> JsonObject:
+          choice: sizing.Choice, monthly: float, target_pct: float, catalog: Catalog) -> JsonObject:
     assert choice.best is not None
-    best = sizing.shape(choice.best.instance_type)
+    best = sizing.shape(choice.best.instance_type, catalog)
     if need.gpu == "unused":
         reason = (f"GPU peak {(profile.gpu_busy or 0) / instance.gpu_count:.0%} per GPU: a CPU type serves it "
                   "(with the CPU build of the container image)")

@@ -19,7 +19,6 @@ from sagetrim.rules import sizing
 from sagetrim.rules.context import RuleContext
 from sagetrim.rules.model import Action, Finding, RuleMeta, Severity
 from sagetrim.rules.rule import Rule
-from sagetrim.rules.training_oversized import job_finding
 
 META = RuleMeta(id="processing-oversized", title="Processing job on bigger instances than it used",
                 severity=Severity.MEDIUM, kind=Kind.PROCESSING.value, action=Action.NOTIFY)
@@ -37,19 +36,12 @@ def history_days(params: Params) -> int:
 
 
 def queries(resources: list[Resource], params: Params, now: datetime, catalog: Catalog) -> list[MetricQuery]:
-    """Hourly maxima of every host of every recent processing job."""
-    out: list[MetricQuery] = []
-    for r in sizing.recent_jobs(resources, Kind.PROCESSING, now, params.days):
-        out += sizing.job_queries(META.id, r, now, params.days)
-    return out
+    return sizing.oversized_job_queries(META.id, Kind.PROCESSING, resources, params, now, catalog)
 
 
 def evaluate(ctx: RuleContext, params: Params) -> Iterator[Finding]:
-    for r in sizing.recent_jobs(ctx.resources, Kind.PROCESSING, ctx.now, params.days):
-        resize = sizing.size_job(r, ctx.metrics, ctx.catalog, ctx.region, Usage.PROCESSING, params, META.id,
-                                 ctx.now)
-        if resize is not None:
-            yield job_finding(META, ctx, r, resize, params)
+    for r, resize in sizing.oversized_jobs(ctx, Kind.PROCESSING, Usage.PROCESSING, params, META.id):
+        yield sizing.job_finding(META, ctx, r, resize, params)
 
 
 RULE = Rule(meta=META, params=Params, evaluate=evaluate, doc=__doc__, queries=queries, history_days=history_days)

@@ -57,9 +57,10 @@ def cannot_use_gpu(image: str, algorithm: str = "", gpu_settings: Mapping[str, s
     return None
 
 
-def _gpu_jobs(resources: list[Resource], now: datetime, days: int) -> Iterator[tuple[Resource, InstanceType]]:
+def _gpu_jobs(resources: list[Resource], now: datetime, days: int,
+              catalog: Catalog) -> Iterator[tuple[Resource, InstanceType]]:
     for r in sizing.recent_jobs(resources, Kind.TRAINING, now, days):
-        t = sizing.shape(r.instance_type)
+        t = sizing.shape(r.instance_type, catalog)
         if t is not None and t.has_gpu:
             yield r, t
 
@@ -67,13 +68,13 @@ def _gpu_jobs(resources: list[Resource], now: datetime, days: int) -> Iterator[t
 def queries(resources: list[Resource], params: Params, now: datetime, catalog: Catalog) -> list[MetricQuery]:
     """Hourly maxima of every host of every recent GPU training job."""
     out: list[MetricQuery] = []
-    for r, _ in _gpu_jobs(resources, now, params.days):
-        out += sizing.job_queries(META.id, r, now, params.days)
+    for r, _ in _gpu_jobs(resources, now, params.days, catalog):
+        out += sizing.job_queries(META.id, r, now, params.days, catalog)
     return out
 
 
 def evaluate(ctx: RuleContext, params: Params) -> Iterator[Finding]:
-    for r, t in _gpu_jobs(ctx.resources, ctx.now, params.days):
+    for r, t in _gpu_jobs(ctx.resources, ctx.now, params.days, ctx.catalog):
         d = r.details_as(JobDetails)
         if d is None:
             continue
