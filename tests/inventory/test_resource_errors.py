@@ -18,22 +18,22 @@ from sagetrim.report.scan import errors_table
 
 
 @pytest.fixture
-def sim(account: Any) -> Any:
-    account.reset()
+def fleet(clean_sim: Any) -> Any:
+    """Three endpoints and three notebooks, nothing else."""
     for name in ("a", "b", "c"):
-        make_endpoint(account, f"ep-{name}")
-        make_notebook(account, f"nb-{name}")
-    return account
+        make_endpoint(clean_sim, f"ep-{name}")
+        make_notebook(clean_sim, f"nb-{name}")
+    return clean_sim
 
 
 def _scan(sim: Any) -> ScanResult:
     return run_scan(sim.session(REGION), [REGION], [], load_catalog(use_cache=False), use_cache=False, rules=[])
 
 
-def test_an_endpoint_whose_configuration_was_deleted_is_an_error_of_its_own(sim: Any) -> None:
-    sim.client("sagemaker", REGION).delete_endpoint_config(EndpointConfigName="ep-b")  # AWS allows it
+def test_an_endpoint_whose_configuration_was_deleted_is_an_error_of_its_own(fleet: Any) -> None:
+    fleet.client("sagemaker", REGION).delete_endpoint_config(EndpointConfigName="ep-b")  # AWS allows it
 
-    result = _scan(sim)
+    result = _scan(fleet)
 
     priced = {r.name: r for r in result.resources}
     assert set(priced) == {"ep-a", "ep-c", "nb-a", "nb-b", "nb-c"}
@@ -45,31 +45,31 @@ def test_an_endpoint_whose_configuration_was_deleted_is_an_error_of_its_own(sim:
     assert result.vanished == {}
 
 
-def test_access_denied_on_one_resource_is_an_error_naming_it(sim: Any) -> None:
-    sim.faults.access_denied(operation="DescribeNotebookInstance", params={"NotebookInstanceName": "nb-b"})
+def test_access_denied_on_one_resource_is_an_error_naming_it(fleet: Any) -> None:
+    fleet.faults.access_denied(operation="DescribeNotebookInstance", params={"NotebookInstanceName": "nb-b"})
 
-    result = _scan(sim)
+    result = _scan(fleet)
 
     assert {r.name for r in result.resources} == {"ep-a", "ep-b", "ep-c", "nb-a", "nb-c"}
     assert [(e.kind, e.resource, e.code) for e in result.errors] == [
         ("notebook-instance", "nb-b", "AccessDeniedException")]
 
 
-def test_access_denied_on_every_describe_of_a_kind_is_one_error_for_the_kind(sim: Any) -> None:
-    sim.faults.access_denied(operation="DescribeNotebookInstance")
+def test_access_denied_on_every_describe_of_a_kind_is_one_error_for_the_kind(fleet: Any) -> None:
+    fleet.faults.access_denied(operation="DescribeNotebookInstance")
 
-    result = _scan(sim)
+    result = _scan(fleet)
 
     assert {r.name for r in result.resources} == {"ep-a", "ep-b", "ep-c"}
-    assert result.errors == [ScanError(sim.account_id, REGION, "notebook-instance", "AccessDeniedException",
+    assert result.errors == [ScanError(fleet.account_id, REGION, "notebook-instance", "AccessDeniedException",
                                        "User is not authorized to perform this action")]
 
 
-def test_the_reports_name_the_resource_and_count_what_vanished(sim: Any) -> None:
-    sim.client("sagemaker", REGION).delete_endpoint_config(EndpointConfigName="ep-b")
-    sim.faults.vanish("notebook-instance", "nb-c", after="ListNotebookInstances")
+def test_the_reports_name_the_resource_and_count_what_vanished(fleet: Any) -> None:
+    fleet.client("sagemaker", REGION).delete_endpoint_config(EndpointConfigName="ep-b")
+    fleet.faults.vanish("notebook-instance", "nb-c", after="ListNotebookInstances")
 
-    result = _scan(sim)
+    result = _scan(fleet)
 
     page = render_html(result)
     assert "<td>ep-b</td><td>EndpointConfigMissing</td>" in page

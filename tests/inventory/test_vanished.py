@@ -29,14 +29,8 @@ from sagetrim.pipeline.scan import run_scan
 from sagetrim.report.scan import resources_table
 
 
-@pytest.fixture
-def sim(account: Any) -> Any:
-    account.reset()
-    return account
-
-
-def _scope(sim: Any) -> RegionScope:
-    return RegionScope(sim.account_id, REGION, sim.client("sagemaker", REGION),
+def _scope(clean_sim: Any) -> RegionScope:
+    return RegionScope(clean_sim.account_id, REGION, clean_sim.client("sagemaker", REGION),
                        Pricer(load_catalog(use_cache=False), REGION, datetime.now(UTC)), DescribeCache(None))
 
 
@@ -54,20 +48,20 @@ CASES: dict[str, tuple[Callable[[Any, str], None], str, str, Collect, str]] = {
                    lambda s: collect_jobs(s, JOB_SPECS[Kind.PROCESSING]), "processing-job"),
     "transform": (make_transform, "transform-job", "ListTransformJobs",
                   lambda s: collect_jobs(s, JOB_SPECS[Kind.TRANSFORM]), "transform-job"),
-    "training history": (lambda sim, n: make_training(sim, n, "Completed"), "training-job", "ListTrainingJobs",
+    "training history": (lambda s, n: make_training(s, n, "Completed"), "training-job", "ListTrainingJobs",
                          lambda s: collect_history(s, 14), "training-job"),
-    "processing history": (lambda sim, n: make_processing(sim, n, "Completed"), "processing-job", "ListProcessingJobs",
+    "processing history": (lambda s, n: make_processing(s, n, "Completed"), "processing-job", "ListProcessingJobs",
                            lambda s: collect_history(s, 14), "processing-job"),
 }
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_a_resource_deleted_after_the_list_is_skipped_and_counted(sim: Any, case: str) -> None:
+def test_a_resource_deleted_after_the_list_is_skipped_and_counted(clean_sim: Any, case: str) -> None:
     make, moto_kind, listed_by, collect, counted_as = CASES[case]
     for name in ("keep-a", "gone-b", "keep-c"):
-        make(sim, name)
-    vanishing = sim.faults.vanish(moto_kind, "gone-b", after=listed_by, region=REGION)
-    scope = _scope(sim)
+        make(clean_sim, name)
+    vanishing = clean_sim.faults.vanish(moto_kind, "gone-b", after=listed_by, region=REGION)
+    scope = _scope(clean_sim)
 
     records = collect(scope)
 
@@ -78,31 +72,32 @@ def test_a_resource_deleted_after_the_list_is_skipped_and_counted(sim: Any, case
         assert r.instance_type and r.instance_type != "mixed" and r.instance_count >= 1, r
 
 
-def test_an_endpoint_deleted_with_its_configuration_between_two_describes_is_skipped_and_counted(sim: Any) -> None:
+def test_an_endpoint_deleted_with_its_configuration_between_describes_is_skipped_and_counted(
+        clean_sim: Any) -> None:
     for name in ("keep-a", "gone-b"):
-        make_endpoint(sim, name)
+        make_endpoint(clean_sim, name)
     for kind in ("endpoint", "endpoint-config"):
-        sim.faults.vanish(kind, "gone-b", after="DescribeEndpoint", params={"EndpointName": "gone-b"})
-    scope = _scope(sim)
-    sim.requests.reset()
+        clean_sim.faults.vanish(kind, "gone-b", after="DescribeEndpoint", params={"EndpointName": "gone-b"})
+    scope = _scope(clean_sim)
+    clean_sim.requests.reset()
 
     records = collect_endpoints(scope)
 
     assert [(r.name, r.instance_type, r.instance_count) for r in records] == [("keep-a", "ml.m5.large", 2)]
     assert scope.vanished == {"endpoint": 1}
-    counts = sim.requests.counts()
+    counts = clean_sim.requests.counts()
     assert counts["sagemaker:DescribeEndpointConfig"] == 2  # keep-a's, then gone-b's: not found
     assert counts["sagemaker:DescribeEndpoint"] == 3  # gone-b asked again: gone itself, not just its configuration
 
 
-def test_the_scan_reports_vanished_resources_per_kind_in_json_and_in_the_table(sim: Any) -> None:
+def test_the_scan_reports_vanished_resources_per_kind_in_json_and_in_the_table(clean_sim: Any) -> None:
     for name in ("keep-a", "gone-b"):
-        make_endpoint(sim, name)
-        make_notebook(sim, name)
-    sim.faults.vanish("endpoint", "gone-b", after="ListEndpoints")
-    sim.faults.vanish("notebook-instance", "gone-b", after="ListNotebookInstances")
+        make_endpoint(clean_sim, name)
+        make_notebook(clean_sim, name)
+    clean_sim.faults.vanish("endpoint", "gone-b", after="ListEndpoints")
+    clean_sim.faults.vanish("notebook-instance", "gone-b", after="ListNotebookInstances")
 
-    result = run_scan(sim.session(REGION), [REGION], [], load_catalog(use_cache=False), use_cache=False, rules=[])
+    result = run_scan(clean_sim.session(REGION), [REGION], [], load_catalog(use_cache=False), use_cache=False, rules=[])
 
     doc = result.to_json()
     assert doc["vanished"] == {"endpoint": 1, "notebook-instance": 1}
