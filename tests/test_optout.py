@@ -42,10 +42,10 @@ def test_the_key_is_matched_exactly_in_either_shape_of_tags() -> None:
 
 
 @pytest.fixture
-def notebooks(account: Any, request: pytest.FixtureRequest) -> dict[str, str]:
+def notebooks(sim: Any, request: pytest.FixtureRequest) -> dict[str, str]:
     """One InService notebook instance per tag value, named PREFIX-CASE; returns name -> ARN."""
-    account.reset()
-    sm = account.client("sagemaker", REGION)
+    sim.reset()
+    sm = sim.client("sagemaker", REGION)
     prefix = request.node.name.split("_")[1][:8]
     arns = {}
     for case, value in {**OPTED, **KEPT}.items():
@@ -67,25 +67,25 @@ def _finding(arn: str, action: Action) -> Finding:
                    message="idle", action=action)
 
 
-def test_the_region_wide_lookup_judges_values_itself(account: Any, notebooks: dict[str, str]) -> None:
-    found = opted_out_arns(account.client("resourcegroupstaggingapi", REGION))
+def test_the_region_wide_lookup_judges_values_itself(sim: Any, notebooks: dict[str, str]) -> None:
+    found = opted_out_arns(sim.client("resourcegroupstaggingapi", REGION))
     assert found == {notebooks[n] for n in _opted(notebooks)}
 
 
-def test_when_scanning_opted_out_resources_get_no_finding_and_are_counted(account: Any,
+def test_when_scanning_opted_out_resources_get_no_finding_and_are_counted(sim: Any,
                                                                          notebooks: dict[str, str]) -> None:
-    result = run_scan(account.session(REGION), [REGION], [], load_catalog(use_cache=False), use_cache=False,
+    result = run_scan(sim.session(REGION), [REGION], [], load_catalog(use_cache=False), use_cache=False,
                       rules=[notebook_without_autostop.RULE], settings=Settings())
 
     assert set(result.excluded) == {notebooks[n] for n in _opted(notebooks)}
     assert {f.name for f in result.findings} == set(notebooks) - _opted(notebooks)
 
 
-def test_when_acting_the_recheck_skips_what_opted_out(account: Any, notebooks: dict[str, str],
+def test_when_acting_the_recheck_skips_what_opted_out(sim: Any, notebooks: dict[str, str],
                                                       tmp_path: Path) -> None:
     store = LocalStore(tmp_path)
     outcomes = carry_out([_finding(arn, Action.STOP_NOTEBOOK) for arn in notebooks.values()],
-                         session_for=lambda _a, region: account.session(region), store=store, journal=Journal(store),
+                         session_for=lambda _a, region: sim.session(region), store=store, journal=Journal(store),
                          apply=True)
 
     skipped = {o.name for o in outcomes if (o.status, o.reason) == ("skipped", OPTED_OUT)}
@@ -93,21 +93,21 @@ def test_when_acting_the_recheck_skips_what_opted_out(account: Any, notebooks: d
     assert {o.name for o in outcomes if o.status == "done"} == set(notebooks) - _opted(notebooks)
 
 
-def test_when_running_a_schedule_opted_out_notebooks_are_marked_excluded(account: Any,
+def test_when_running_a_schedule_opted_out_notebooks_are_marked_excluded(sim: Any,
                                                                          notebooks: dict[str, str]) -> None:
-    targets = collect_targets(REGION, {"notebook-instance"}, session_clients(account.session(REGION)))
+    targets = collect_targets(REGION, {"notebook-instance"}, session_clients(sim.session(REGION)))
 
     assert {t.name for t in targets if t.excluded} == _opted(notebooks)
     assert {t.name for t in targets if not t.excluded} == set(notebooks) - _opted(notebooks)
 
 
-def test_when_notifying_resources_that_opted_out_since_the_scan_are_left_out(account: Any,
+def test_when_notifying_resources_that_opted_out_since_the_scan_are_left_out(sim: Any,
                                                                              notebooks: dict[str, str],
                                                                              tmp_path: Path) -> None:
-    topic = account.client("sns", REGION).create_topic(Name="sagetrim")["TopicArn"]
+    topic = sim.client("sns", REGION).create_topic(Name="sagetrim")["TopicArn"]
     store = LocalStore(tmp_path)
     outcomes = carry_out([_finding(arn, Action.NOTIFY) for arn in notebooks.values()],
-                         session_for=lambda _a, region: account.session(region), store=store, journal=Journal(store),
+                         session_for=lambda _a, region: sim.session(region), store=store, journal=Journal(store),
                          apply=True, notify=NotifySettings(sns_topic_arn=topic))
 
     assert {o.name for o in outcomes if (o.status, o.reason) == ("skipped", OPTED_OUT)} == _opted(notebooks)

@@ -33,9 +33,9 @@ ANSWERS = [
 
 
 @pytest.mark.parametrize(("operation", "params", "code", "words"), ANSWERS, ids=[a[0] for a in ANSWERS])
-def test_a_missing_resource_is_answered_as_sagemaker_does(account, operation, params, code, words) -> None:
+def test_a_missing_resource_is_answered_as_sagemaker_does(sim, operation, params, code, words) -> None:
     with pytest.raises(ClientError) as raised:
-        getattr(account.client("sagemaker"), operation)(**params)
+        getattr(sim.client("sagemaker"), operation)(**params)
 
     error = raised.value.response["Error"]
     assert (error["Code"], raised.value.response["ResponseMetadata"]["HTTPStatusCode"]) == (code, 400)
