@@ -669,8 +669,12 @@ def config_check(config: ConfigOption = None) -> None:
     """Validate a settings file and print the settings in effect."""
     from sagetrim.pipeline.settings import load_settings
     from sagetrim.report.output import to_json
+    from sagetrim.urls import redact_url
 
-    console.print(to_json(load_settings(config).model_dump(by_alias=True, exclude_none=True)), markup=False)
+    shown = load_settings(config).model_dump(by_alias=True, exclude_none=True)
+    if shown.get("notify", {}).get("webhook_url"):
+        shown["notify"]["webhook_url"] = redact_url(shown["notify"]["webhook_url"])
+    console.print(to_json(shown), markup=False)
 
 
 # -- the simulated account -------------------------------------------------------------------------

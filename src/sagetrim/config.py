@@ -26,6 +26,7 @@ from pydantic import (
 
 from sagetrim.errors import ConfigError
 from sagetrim.schedules import ScheduleList
+from sagetrim.urls import webhook_target
 from sagetrim.yamlfile import load_yaml_model
 
 DEFAULT_FILE = Path("sagetrim.yaml")
@@ -87,8 +88,8 @@ class NotifySettings(BaseModel):
     @field_validator("webhook_url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("https://", "http://")):
-            raise ValueError("a webhook URL starts with https://")
+        if value is not None:
+            webhook_target(value)  # raises ValueError naming the problem, never the URL's secret parts
         return value
 
 

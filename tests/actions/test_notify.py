@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -154,3 +155,130 @@ def test_given_no_server_when_posted_then_action_error() -> None:
         post_webhook("http://127.0.0.1:9/hook", FINDINGS, timeout=2)
     with pytest.raises(ActionError, match="https://"):
         post_webhook("ftp://example.com/hook", FINDINGS)
+
+
+class Redirector:
+    """A loopback server that answers every POST with a redirect to ``location`` and records what it gets."""
+
+    def __init__(self, status: int, location: str) -> None:
+        self.hits: list[dict[str, str | None]] = []
+        redirector = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers["Content-Length"]))
+                redirector.hits.append({"path": self.path, "authorization": self.headers["Authorization"]})
+                self.send_response(status)
+                self.send_header("Location", location)
+                self.end_headers()
+                self.wfile.write(b"moved \x1b[31mhere\x1b[0m\r\nfake: line")
+
+            do_GET = do_POST
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+@pytest.mark.parametrize("where", ["ftp://example.com/x", "http://127.0.0.1:9/elsewhere", "/same-host"])
+def test_given_a_webhook_that_redirects_when_posted_then_it_fails_with_the_status_and_goes_nowhere(
+    hook: Hook, status: int, where: str
+) -> None:
+    # given a webhook that answers with a redirect (to another scheme, host, or path on the same server)
+    location = f"{hook.url.rsplit('/services', 1)[0]}/services/T000/B000/secret" if where == "/same-host" else where
+    redirector = Redirector(status, location)
+    try:
+        # when the message is posted
+        with pytest.raises(ActionError) as caught:
+            post_webhook(f"{redirector.url}/services/T000/B000/secret", FINDINGS, timeout=5)
+        # then it is a failure that names the status, and the redirect was not followed
+        assert f"answered HTTP {status}: a redirect, not followed" in str(caught.value)
+        assert len(redirector.hits) == 1
+        assert hook.received == []
+        # and the reason is one short line without the server's control characters
+        assert "\x1b" not in str(caught.value) and "\n" not in str(caught.value) and "\r" not in str(caught.value)
+        assert "secret" not in str(caught.value)
+    finally:
+        redirector.close()
+
+
+def test_given_a_url_with_credentials_when_posted_then_they_go_as_basic_auth_and_appear_nowhere(hook: Hook) -> None:
+    # given a webhook URL with a user name and password written into it
+    port = hook.server.server_port
+    url = f"http://alice:s3cr%40t@127.0.0.1:{port}/services/T000/B000/secret"
+    hook.status = 500
+    # when the message is posted to a failing receiver
+    with pytest.raises(ActionError) as caught:
+        post_webhook(url, FINDINGS, timeout=5)
+    # then the receiver got the message, and the error names the host without the credentials
+    assert len(hook.received) == 1
+    assert str(caught.value).startswith(f"webhook at http://127.0.0.1:{port} answered HTTP 500")
+    assert "alice" not in str(caught.value) and "s3cr" not in str(caught.value)
+
+
+def test_given_credentials_in_the_url_when_posted_then_the_receiver_gets_them_as_basic_auth() -> None:
+    receiver = Redirector(204, "")
+    try:
+        post_webhook(f"http://alice:s3cr%40t@{receiver.url.removeprefix('http://')}/hook", FINDINGS, timeout=5)
+        [hit] = receiver.hits
+        assert hit["path"] == "/hook"
+        assert hit["authorization"] == "Basic " + base64.b64encode(b"alice:s3cr@t").decode()
+    finally:
+        receiver.close()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://hooks.example.com/services/T/B/secret",  # plain http off loopback
+        "http://127.evil.example/services/T/B/secret",  # only looks like loopback
+        "http://localhost.evil.example/hook",
+        "ftp://example.com/hook",
+        "file:///etc/passwd",
+        "https:///no-host",
+    ],
+)
+def test_given_a_url_that_is_not_https_when_posted_then_it_is_refused_before_any_request(url: str) -> None:
+    with pytest.raises(ActionError, match="https://") as caught:
+        post_webhook(url, FINDINGS, timeout=1)
+    assert "secret" not in str(caught.value)
+
+
+def test_given_an_unreachable_url_with_credentials_when_posted_then_the_error_names_no_credentials() -> None:
+    with pytest.raises(ActionError, match=r"^could not reach the webhook at http://127\.0\.0\.1:9: ") as caught:
+        post_webhook("http://bob:hunter2@127.0.0.1:9/hook", FINDINGS, timeout=2)
+    assert "hunter2" not in str(caught.value) and "bob" not in str(caught.value)
+
+
+def test_given_a_long_hostile_answer_when_posted_then_the_reason_is_short_and_on_one_line() -> None:
+    class Noisy(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(400)
+            self.end_headers()
+            self.wfile.write(b"\x1b]8;;https://evil.example\x07click\x1b]8;;\x07 [red]x[/red]\n" + b"A" * 5000)
+
+        def log_message(self, *args: Any) -> None:
+            return None
+
+    server = HTTPServer(("127.0.0.1", 0), Noisy)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        with pytest.raises(ActionError) as caught:
+            post_webhook(f"http://127.0.0.1:{server.server_port}/hook", FINDINGS, timeout=5)
+    finally:
+        server.shutdown()
+        server.server_close()
+    message = str(caught.value)
+    assert message.isprintable()
+    assert "[red]x[/red]" in message, "the answer's text is kept, only its control characters go"
+    assert len(message) < 300
+    assert message.endswith("…")

@@ -183,6 +183,12 @@ def https_jupyter(tmp_path: Path) -> Iterator[JupyterServer]:
     server.close()
 
 
+@pytest.fixture
+def localhost_certificate(tmp_path: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for localhost and its key, as files."""
+    return self_signed_certificate(tmp_path)
+
+
 def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
     """A certificate for localhost signed by its own key."""
     import datetime

@@ -6,6 +6,8 @@ Slack-compatible incoming webhook (``text`` fallback plus Block Kit ``blocks``).
 
 from __future__ import annotations
 
+import base64
+import http.client
 import json
 import urllib.error
 import urllib.parse
@@ -19,6 +21,8 @@ from sagetrim.actions.common import error_text
 from sagetrim.errors import ActionError
 from sagetrim.optout import EXCLUDE_KEY, EXCLUDE_VALUE, TAG_TEXT
 from sagetrim.rules.model import Action
+from sagetrim.safetext import one_line
+from sagetrim.urls import webhook_target
 
 if TYPE_CHECKING:
     from sagetrim.rules.model import Finding
@@ -190,35 +194,52 @@ def publish_sns(sns: Any, topic_arn: str, findings: list[Finding]) -> str:
     return str(response["MessageId"])
 
 
-def _where(url: str) -> str:
-    """A webhook URL without its path: the path of a Slack webhook is its secret."""
-    parts = urllib.parse.urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow no redirect: a 3xx reaches the caller as the HTTPError it is."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_REASON_MAX = 200
 
 
 def post_webhook(url: str, findings: list[Finding], timeout: float = 10.0) -> None:
     """POST the Slack-compatible message for ``findings`` to a webhook.
 
+    The message goes over https only (http only to a loopback address), to the URL given and nowhere
+    else: a redirect is a failure. Credentials written into the URL are sent as HTTP Basic authentication
+    and appear in no message; neither does the URL's path (a Slack webhook's secret).
+
     Args:
-        url: the webhook URL (http or https).
+        url: the webhook URL.
         findings: what to tell.
         timeout: seconds to wait for the answer.
 
     Raises:
-        ActionError: a bad URL, no answer, or a status other than 2xx.
+        ActionError: a bad URL, no answer, or a status other than 2xx; its message names the webhook's
+            host and gives a short, single-line reason.
     """
-    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
-        raise ActionError("a webhook URL starts with https:// (or http://)")
-    data = json.dumps(slack_payload(findings)).encode()
-    request = urllib.request.Request(url, data=data, method="POST",
-                                     headers={"Content-Type": "application/json", "User-Agent": "sagetrim"})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        target = webhook_target(url)
+    except ValueError as exc:
+        raise ActionError(str(exc)) from None
+    data = json.dumps(slack_payload(findings)).encode()
+    headers = {"Content-Type": "application/json", "User-Agent": "sagetrim"}
+    if target.username is not None or target.password is not None:
+        userinfo = f"{target.username or ''}:{target.password or ''}".encode()
+        headers["Authorization"] = "Basic " + base64.b64encode(userinfo).decode("ascii")
+    request = urllib.request.Request(target.url, data=data, method="POST", headers=headers)
+    opener = urllib.request.build_opener(_NoRedirects)
+    try:
+        with opener.open(request, timeout=timeout) as response:
             response.read()
     except urllib.error.HTTPError as exc:
-        detail = exc.read(200).decode("utf-8", "replace").strip()
-        raise ActionError(f"webhook at {_where(url)} answered HTTP {exc.code}{': ' + detail if detail else ''}") \
-            from exc
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise ActionError(f"could not reach the webhook at {_where(url)}: {reason}") from exc
+        detail = one_line(exc.read(_REASON_MAX * 4).decode("utf-8", "replace"), _REASON_MAX)
+        if 300 <= exc.code < 400:
+            detail = "a redirect, not followed" + (f": {detail}" if detail else "")
+        raise ActionError(f"webhook at {target.origin} answered HTTP {exc.code}{': ' + detail if detail else ''}") \
+            from None
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+        reason = one_line(str(getattr(exc, "reason", exc)) or type(exc).__name__, _REASON_MAX)
+        raise ActionError(f"could not reach the webhook at {target.origin}: {reason}") from None

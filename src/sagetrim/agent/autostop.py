@@ -30,11 +30,14 @@ from __future__ import annotations
 
 import argparse
 import calendar
+import contextlib
 import http.client
+import ipaddress
 import json
 import os
 import re
 import ssl
+import stat
 import sys
 import time
 import urllib.error
@@ -82,6 +85,19 @@ def span(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+def is_loopback(host: str) -> bool:
+    """Whether `host` is literally a loopback address: IPv4 127.0.0.0/8, ::1, or exactly "localhost"."""
+    if host == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False  # a name, such as 127.evil.example
+    if address.version == 4:
+        return address in ipaddress.ip_network("127.0.0.0/8")
+    return address == ipaddress.ip_address("::1")
+
+
 class Jupyter:
     """A read-only client of Jupyter's REST API that does not count as activity."""
 
@@ -91,7 +107,7 @@ class Jupyter:
         handlers: list[Any] = [urllib.request.ProxyHandler({})]  # loopback never goes through a proxy
         parts = urllib.parse.urlsplit(self.base)
         host = parts.hostname or ""
-        if parts.scheme == "https" and (host in ("localhost", "::1") or host.startswith("127.")):
+        if parts.scheme == "https" and is_loopback(host):
             context = ssl.create_default_context()  # the notebook's own self-signed certificate
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
@@ -278,10 +294,37 @@ def stop_instance(args: argparse.Namespace, state: dict[str, Any], now: float) -
     return "stop", "stop requested for notebook instance " + name, 0
 
 
+def private_dir(directory: Path, create: bool) -> None:
+    """Make sure `directory` is private: a real directory (no symlink) owned by this user, mode 0700.
+
+    Raises:
+        OSError: it is missing (and not to be created), a symlink or not a directory, or another user's.
+    """
+    if create:
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            directory.mkdir(mode=0o700)
+    info = directory.lstat()
+    if not stat.S_ISDIR(info.st_mode):
+        raise OSError(f"{directory} is not a directory (a symlink?); refusing to use it")
+    if info.st_uid != os.geteuid():
+        raise OSError(f"{directory} belongs to uid {info.st_uid}, not to this user; refusing to use it")
+    if stat.S_IMODE(info.st_mode) & 0o077:
+        directory.chmod(0o700)
+
+
 def load_state(path: str, boot_id: str) -> dict[str, Any]:
-    """The state of earlier runs since this boot; empty when absent, unreadable or from another boot."""
+    """The state of earlier runs since this boot; empty when absent, unreadable, not private, or from
+    another boot. A symlink in place of the file or its directory is not followed."""
+    target = Path(path)
     try:
-        state = json.loads(Path(path).read_text())
+        private_dir(target.parent, create=False)
+        fd = os.open(str(target), os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid():
+                return {}
+            state = json.loads(handle.read().decode("utf-8"))
     except (OSError, ValueError):
         return {}
     if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
@@ -290,12 +333,33 @@ def load_state(path: str, boot_id: str) -> dict[str, Any]:
 
 
 def save_state(path: str, state: dict[str, Any]) -> None:
-    """Write the state atomically."""
+    """Write the state atomically, mode 0600, in a private directory, following no symlink."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(state, separators=(",", ":")))
-    temporary.replace(target)
+    private_dir(target.parent, create=True)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    with contextlib.suppress(FileNotFoundError):
+        temporary.unlink()  # left over by a run that died half-way
+    fd = os.open(str(temporary), flags, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(json.dumps(state, separators=(",", ":")).encode("utf-8"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.replace(target)  # a rename: a symlink at `target` is replaced, not followed
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise
+
+
+def default_state_file() -> str:
+    """Where the state lives unless --state-file says: /var/lib for root (as cron runs it on an
+    instance), else the user's state directory; either way in a directory of its own, mode 0700."""
+    if os.geteuid() == 0:
+        return "/var/lib/sagetrim-autostop/state.json"
+    base = Path(os.environ.get("XDG_STATE_HOME") or Path("~/.local/state").expanduser())
+    return str(base / "sagetrim-autostop" / "state.json")
 
 
 def user_ids(spec: str | None) -> set[int]:
@@ -336,7 +400,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--ignore-connections", action="store_true", help="an open browser does not keep it up")
     p.add_argument("--cpu-threshold", type=float, default=10.0, help="%% of one core per process (10)")
     p.add_argument("--busy-cap-minutes", type=_minutes, default=1440.0, help="busy longer is stuck (1440)")
-    p.add_argument("--state-file", default="/var/tmp/sagetrim-autostop.json")
+    p.add_argument("--state-file", default=default_state_file(),
+                   help="in a private directory of its own (%(default)s)")
     p.add_argument("--metadata-file", default="/opt/ml/metadata/resource-metadata.json")
     p.add_argument("--users", help="whose processes count, names or uids (default ec2-user)")
     p.add_argument("--proc-root", default="/proc", help=argparse.SUPPRESS)
