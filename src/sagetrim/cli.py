@@ -689,18 +689,30 @@ def sim_serve(
     scenario: Annotated[Path | None, typer.Option("--scenario", help="Fleet to generate, from a YAML file.")] = None,
     preset: Annotated[str | None, typer.Option("--preset", help="A built-in fleet: demo.")] = None,
     empty: Annotated[bool, typer.Option("--empty", help="Start with no resources at all.")] = False,
+    latency_ms: Annotated[float, typer.Option("--latency-ms", min=0, help="Delay every answer this long.")] = 0.0,
+    throttle_rate: Annotated[float, typer.Option(
+        "--throttle-rate", min=0, max=1, help="Share of requests throttled (ThrottlingException, HTTP 400).")] = 0.0,
+    error_rate: Annotated[float, typer.Option(
+        "--error-rate", min=0, max=1, help="Share of requests failing with InternalFailure (HTTP 500).")] = 0.0,
+    deny: Annotated[list[str] | None, typer.Option(
+        "--deny", metavar="REGION[:SERVICE]",
+        help="Deny every request to a region, or to one service there, as IAM does. Repeatable.")] = None,
 ) -> None:
     """Run the simulated account until interrupted, and print how to point any AWS client at it."""
-    from sagetrim.sim.account import scenario_from, start_account
+    from sagetrim.sim.account import ServeFaults, apply_faults, scenario_from, start_account
 
     if empty and (scenario or preset):
         raise UsageError("--empty cannot be combined with --scenario or --preset.")
+    faults = ServeFaults(latency_ms, throttle_rate, error_rate, tuple(deny or ()))
     chosen = None if empty else scenario_from(preset if (preset or scenario) else "demo", scenario)
     with console.status("Starting the simulated account…"):
         server, summary = start_account(chosen, port)
     try:
+        suffering = apply_faults(server, faults)
         made = ", ".join(f"{n} {k}s" for k, n in summary.counts.items()) or "no resources"
-        console.print(f"Simulated AWS account {server.account_id} on {server.url} with {made}.")
+        console.print(f"Simulated AWS account {server.account_id} on {server.url} with {made}.", markup=False)
+        for line in suffering:
+            console.print(f"  {line}", markup=False, highlight=False)
         console.print("Point any AWS client at it (Ctrl-C stops it):\n")
         for key, value in server.env().items():
             console.print(f"export {key}={value}", markup=False, highlight=False)

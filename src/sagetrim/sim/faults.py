@@ -20,6 +20,7 @@ by someone else between the scan's list call and its describe, which every later
 from __future__ import annotations
 
 import random
+import re
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,19 +34,25 @@ if TYPE_CHECKING:
 __all__ = [
     "KILL_CODE",
     "KILL_HEADER",
+    "AccessDenial",
     "Fault",
     "FaultInjector",
     "FaultMatch",
     "FaultyStore",
+    "ProtocolFault",
     "SimulatedKill",
     "StoreFault",
-    "Vanishing",
+    "parse_denial",
     "raise_kill",
 ]
 
 KILL_CODE = "SimulatedProcessKill"
 KILL_HEADER = "x-sagetrim-sim-kill"
 Kill = Literal["before", "after"]
+
+# The IAM action prefix of a service, where it differs from the boto3 client name.
+_IAM_PREFIX = {"resourcegroupstaggingapi": "tag", "sagemaker-runtime": "sagemaker", "monitoring": "cloudwatch"}
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 
 
 class SimulatedKill(BaseException):
@@ -108,6 +115,57 @@ class Fault:
     def exhausted(self) -> bool:
         """Whether the fault has fired as many times as it was allowed to."""
         return self.times is not None and self.fired >= self.times
+
+    def answer(self, request: RequestInfo) -> tuple[str, str, int]:
+        """The error code, message and HTTP status sent to ``request``."""
+        return self.code, self.message, self.status
+
+
+@dataclass
+class ProtocolFault(Fault):
+    """A fault whose code and status differ for query-protocol services (STS, SNS), as AWS's do:
+    ``Throttling`` there, ``ThrottlingException`` for JSON services."""
+
+    query_code: str = ""
+    query_status: int = 0
+
+    def answer(self, request: RequestInfo) -> tuple[str, str, int]:
+        if request.protocol == "query":
+            return self.query_code or self.code, self.message, self.query_status or self.status
+        return self.code, self.message, self.status
+
+
+@dataclass
+class AccessDenial(ProtocolFault):
+    """What IAM answers when no policy allows the call: ``AccessDeniedException`` (HTTP 400) from JSON
+    services such as SageMaker, ``AccessDenied`` (HTTP 403) from query services such as STS, with a message
+    naming the caller and the action."""
+
+    def answer(self, request: RequestInfo) -> tuple[str, str, int]:
+        code, _, status = super().answer(request)
+        action = f"{_IAM_PREFIX.get(request.service, request.service)}:{request.operation}"
+        message = (f"User: arn:aws:sts::{request.account}:user/moto is not authorized to perform: {action} "
+                   f"because no identity-based policy allows the {action} action")
+        return code, message, status
+
+
+def parse_denial(text: str) -> tuple[str, str | None]:
+    """Read ``REGION[:SERVICE]`` (``eu-west-1``, ``eu-west-1:sagemaker``) into (region, service or None).
+
+    Raises:
+        ValueError: not a region, or not a boto3 service name; the message says which.
+    """
+    region, _, service = text.strip().partition(":")
+    if not _REGION.match(region):
+        raise ValueError(f"{text!r} does not start with a region such as eu-west-1 (REGION or REGION:SERVICE)")
+    if not service:
+        return region, None
+    import boto3
+
+    known = boto3.session.Session().get_available_services()
+    if service not in known:
+        raise ValueError(f"{service!r} is not a service name boto3 knows (e.g. sagemaker, cloudwatch, sts)")
+    return region, service
 
 
 @dataclass
@@ -245,6 +303,40 @@ class FaultInjector:
         """``AccessDeniedException`` (HTTP 400, as SageMaker sends it), which botocore does not retry."""
         message = "User is not authorized to perform this action"
         return self._preset("AccessDeniedException", 400, message, match)
+
+    def deny(self, *, region: str | None = None, service: str | None = None) -> Fault:
+        """Deny every request to ``region`` (and ``service``) as IAM does; see :class:`AccessDenial`."""
+        fault = AccessDenial(code="AccessDeniedException", status=400, message="", service=service, region=region,
+                             query_code="AccessDenied", query_status=403)  # fmt: skip
+        with self._lock:
+            self._faults.insert(0, fault)  # a denial comes before any probabilistic fault
+        return fault
+
+    def rates(self, *, throttle: float = 0.0, error: float = 0.0) -> list[Fault]:
+        """Answer a share ``throttle`` of all requests with throttling and a share ``error`` with a 500,
+        as AWS does under load: ``ThrottlingException`` (``Throttling`` for query services), HTTP 400, and
+        ``InternalFailure``, HTTP 500; botocore retries both. The shares are of all requests, drawn once.
+
+        Raises:
+            ValueError: a share outside [0, 1], or shares that add up to more than 1.
+        """
+        for name, share in (("throttle", throttle), ("error", error)):
+            if not 0.0 <= share <= 1.0:
+                raise ValueError(f"the {name} rate must be within [0, 1], got {share}")
+        if throttle + error > 1.0:
+            raise ValueError(f"the throttle and error rates add up to {throttle + error:g}, more than 1")
+        made: list[Fault] = []
+        if throttle > 0:
+            made.append(ProtocolFault(code="ThrottlingException", status=400, message="Rate exceeded",
+                                      probability=throttle, query_code="Throttling"))  # fmt: skip
+        if error > 0:
+            # drawn only for the requests not throttled, so that it fails `error` of them all
+            left = 1.0 - throttle
+            made.append(ProtocolFault(code="InternalFailure", status=500, probability=min(1.0, error / left),
+                                      message="The request processing has failed because of an unknown error."))
+        with self._lock:
+            self._faults.extend(made)
+        return made
 
     def _preset(self, code: str, status: int, message: str, match: FaultMatch) -> Fault:
         args: FaultMatch = {"message": message}

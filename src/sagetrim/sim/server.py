@@ -354,7 +354,7 @@ class SimServer:
         if fault is not None and fault.applied:
             self._carry_out(environ, request, body)
         if fault is not None:
-            error = render_error(request, fault.code, fault.message, fault.status)
+            error = render_error(request, *fault.answer(request))
             if fault.kill is not None:
                 error = WireResponse(error.status, [*error.headers, (KILL_HEADER, fault.kill)], error.body)
             return _send(start_response, error)
