@@ -9,13 +9,13 @@ from typing import Annotated, Any
 
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
-from rich.console import Console
 
 from sagetrim import __version__
 from sagetrim.agent import cli as autostop_cli
 from sagetrim.clikit import DefaultCommandGroup, FormatOption, ProgressDisplay, split_csv
 from sagetrim.errors import SagetrimError, UsageError
 from sagetrim.report.output import Format, emit
+from sagetrim.report.terminal import SafeConsole, styled
 
 app = typer.Typer(
     name="sagetrim",
@@ -32,8 +32,8 @@ prices_app = typer.Typer(
 app.add_typer(prices_app, name="prices")
 app.add_typer(autostop_cli.app, name="autostop")
 
-console = Console()
-err_console = Console(stderr=True)
+console = SafeConsole()
+err_console = SafeConsole(stderr=True)
 
 RegionOption = Annotated[
     str | None, typer.Option("--region", "-r", help="AWS region [default: AWS_REGION, the profile's, or us-east-1].")
@@ -303,8 +303,8 @@ def act(
     if run.scan.errors:
         if fmt is not Format.TABLE or output is not None:
             for e in run.scan.errors:
-                err_console.print(f"[yellow]not scanned:[/] {e.account} {e.region} {e.kind}: {e.code}: {e.message}",
-                                  highlight=False)
+                err_console.print(styled(("not scanned:", "yellow"), f" {e.account} {e.region} {e.kind}: {e.code}: "
+                                         f"{e.message}"), highlight=False)
         raise typer.Exit(4)
 
 
@@ -342,7 +342,7 @@ def restore(
     for line in result.kept:
         console.print(f"  reused  {line}")
     for line in result.notes:
-        console.print(f"  [yellow]note[/] {line}")
+        console.print(styled("  ", ("note", "yellow"), f" {line}"))
 
 
 @app.command()
@@ -370,8 +370,8 @@ def journal(
     emit(fmt, console, doc=report.to_json(), rows=rows, columns=JOURNAL_COLUMNS,
          table=lambda: journal_table(rows, report.monthly_savings_usd), output=output)
     if report.unreadable:
-        err_console.print(f"[yellow]warning:[/] {unreadable_text(report.location, report.unreadable)}",
-                          highlight=False, markup=True)
+        err_console.print(styled(("warning:", "yellow"), f" {unreadable_text(report.location, report.unreadable)}"),
+                          highlight=False)
 
 
 def _parse_since(value: str | None) -> datetime | None:
@@ -504,7 +504,7 @@ def schedule_run(
         for col in ("Outcome", "Resource", "Schedule", "Operation", "Why"):
             t.add_column(col, overflow="fold")
         for r in rows:
-            t.add_row(r["outcome"], f"{r['name']} [dim]{r['region']}[/]", r["schedule"] or "",
+            t.add_row(r["outcome"], styled(r["name"], " ", (r["region"], "dim")), r["schedule"] or "",
                       r.get("operation") or "", r["reason"])
         notes = [*report.notes, *(f"{e.region}: {e.code} {e.message}" for e in report.errors)]
         return Group(t, *notes)
@@ -611,8 +611,9 @@ def guardrails_check(
     if fmt is Format.JSON:
         console.print(to_json(asdict(decision)), markup=False)
     else:
-        verdict = "[green]allowed[/]" if decision.allowed else "[red]denied[/]"
-        console.print(f"{verdict}: {decision.reason}" + (f" (statement {decision.sid})" if decision.sid else ""))
+        verdict = ("allowed", "green") if decision.allowed else ("denied", "red")
+        statement = f" (statement {decision.sid})" if decision.sid else ""
+        console.print(styled(verdict, f": {decision.reason}{statement}"))
     if not decision.allowed:
         raise typer.Exit(3)
 
@@ -754,10 +755,10 @@ def main() -> None:
     try:
         app()
     except SagetrimError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err_console.print(styled(("error:", "bold red"), f" {exc}"), highlight=False)
         sys.exit(exc.exit_code)
     except (BotoCoreError, ClientError) as exc:  # an AWS failure no layer below turned into a sagetrim error
-        err_console.print(f"[bold red]error:[/] AWS: {exc}", highlight=False)
+        err_console.print(styled(("error:", "bold red"), f" AWS: {exc}"), highlight=False)
         sys.exit(1)
     except KeyboardInterrupt:
         err_console.print("interrupted")

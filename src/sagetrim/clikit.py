@@ -64,8 +64,9 @@ class ProgressDisplay:
         if event.done == 0:
             self.close()
             if event.total > 1:
-                self._bar = ProgressBar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                        TimeElapsedColumn(), console=self.console, transient=True)
+                self._bar = ProgressBar(TextColumn("{task.description}", markup=False), BarColumn(),
+                                        MofNCompleteColumn(), TimeElapsedColumn(), console=self.console,
+                                        transient=True)
                 self._bar.add_task(event.message, total=event.total)
                 self._bar.start()
             else:

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from sagetrim.agent.install import (
     DEFAULT_CONFIG_NAME,
@@ -22,6 +21,7 @@ from sagetrim.agent.install import (
 )
 from sagetrim.agent.lifecycle import CONTENT_LIMIT, AgentOptions, agent_source, encode_content, render_on_start
 from sagetrim.errors import UsageError
+from sagetrim.report.terminal import SafeConsole, styled
 
 app = typer.Typer(
     help="Stop notebook instances from the inside when they are really idle: the agent, its lifecycle "
@@ -29,8 +29,8 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode="rich",
 )
-console = Console()
-err_console = Console(stderr=True)
+console = SafeConsole()
+err_console = SafeConsole(stderr=True)
 
 IdleMinutes = Annotated[
     float, typer.Option("--idle-minutes", help="Stop after this many minutes of idleness.", show_default=False)
@@ -132,7 +132,7 @@ def install_command(
     vcpus = instance_vcpus(plan.instance_type)
     if vcpus is not None:
         options.check_vcpus(vcpus, plan.instance_type)
-    console.print(f"[bold]{notebook}[/] ({plan.instance_type}, {plan.status}):", highlight=False)
+    console.print(styled((notebook, "bold"), f" ({plan.instance_type}, {plan.status}):"), highlight=False)
     for step in plan.steps():
         console.print(f"  - {step}", highlight=False)
     if plan.blocked:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sagetrim.errors import SagetrimError, UsageError
+from sagetrim.safetext import printable
 
 __all__ = [
     "LAMBDA_UNZIPPED_LIMIT",
@@ -272,7 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         report = build_package(args.out, include_sdk=not args.no_sdk, source="installed" if args.installed else "pip")
     except SagetrimError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
         return exc.exit_code
     print(json.dumps(report.to_json(), indent=1))
     return 0

@@ -10,6 +10,7 @@ from rich.table import Table
 from sagetrim.pipeline.act import ActRun
 from sagetrim.report.output import money, new_table
 from sagetrim.report.scan import errors_table
+from sagetrim.report.terminal import styled
 
 OUTCOME_COLUMNS = ["status", "action", "rule", "account", "region", "kind", "name", "monthly_savings_usd", "reason",
                    "backup", "arn", "finding_id"]
@@ -28,7 +29,7 @@ def outcomes_view(run: ActRun) -> RenderableType:
                          overflow="fold" if col in ("Resource", "Why / what happened") else "ellipsis")
     for o in report.outcomes:
         style = STATUS_STYLE.get(o.status, "")
-        table.add_row(f"[{style}]{o.status}[/]", o.action, f"{o.name} [dim]{o.region}[/]",
+        table.add_row(styled((o.status, style)), o.action, styled(o.name, " ", (o.region, "dim")),
                       money(o.monthly_savings_usd), o.reason)
     parts: list[RenderableType] = []
     if report.settled:
@@ -37,7 +38,7 @@ def outcomes_view(run: ActRun) -> RenderableType:
             settled.add_column(col, overflow="fold" if col in ("Resource", "What happened") else "ellipsis")
         for o in report.settled:
             style = STATUS_STYLE.get(o.status, "")
-            settled.add_row(f"[{style}]{o.status}[/]", o.action, f"{o.name} [dim]{o.region}[/]", o.reason)
+            settled.add_row(styled((o.status, style)), o.action, styled(o.name, " ", (o.region, "dim")), o.reason)
         parts.append(settled)
     counts = ", ".join(f"{n} {s}" for s, n in sorted(report.counts.items())) or "no findings to act on"
     if run.scan.errors:
@@ -67,7 +68,8 @@ def journal_table(entries: list[dict[str, Any]], saved: float) -> Table:
     for e in entries:
         outcome = e["outcome"] + (" (dry run)" if e.get("dry_run") else "")
         table.add_row(str(e["time"])[:19].replace("T", " "), e["action"], outcome,
-                      f"{e['name']} [dim]{e['region']}[/]", e.get("rule") or "", money(e.get("monthly_savings_usd")),
+                      styled(str(e["name"]), " ", (str(e["region"]), "dim")), e.get("rule") or "",
+                      money(e.get("monthly_savings_usd")),
                       e.get("reason") or "")
     return table
 

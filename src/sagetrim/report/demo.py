@@ -11,6 +11,7 @@ from sagetrim.pipeline.demo import DemoRun
 from sagetrim.report.act import plan_summary_view
 from sagetrim.report.output import money, to_json
 from sagetrim.report.scan import scan_view
+from sagetrim.report.terminal import markup, safe, styled
 
 NEXT_STEPS = """[bold]Point sagetrim at a real account[/] (read-only; it changes nothing):
   sagetrim scan --profile PROFILE --regions all
@@ -29,15 +30,15 @@ def print_demo(run: DemoRun, console: Console, *, as_json: bool = False) -> None
         return
     totals = result.totals()
     savings = result.savings()
-    console.print(Panel.fit(
-        f"Simulated account {result.accounts[0]}: {totals['resources']} SageMaker resources that bill, in "
+    console.print(Panel.fit(markup(
+        f"Simulated account {safe(result.accounts[0])}: {totals['resources']} SageMaker resources that bill, in "
         f"{len(result.regions)} regions, burning [bold]{money(totals['usd_per_hour'])}/hour[/] — "
         f"[bold]{money(totals['projected_month_usd'])}[/] projected this month.\n"
         f"{savings['findings']} findings on {savings['resources']} resources: about "
-        f"[bold green]{money(savings['monthly_usd'])} a month[/] of it is waste.",
+        f"[bold green]{money(savings['monthly_usd'])} a month[/] of it is waste."),
         title="sagetrim demo"))
     console.print(scan_view(result, limit=15, width=console.width))
     console.print(plan_summary_view(plan))
-    console.print(Panel(NEXT_STEPS, title="Next", expand=False))
-    console.print(f"[dim]demo finished in {time.perf_counter() - run.started:.1f} s; the simulated account is "
-                  "stopped.[/]")
+    console.print(Panel(markup(NEXT_STEPS), title="Next", expand=False))
+    console.print(styled((f"demo finished in {time.perf_counter() - run.started:.1f} s; the simulated account is "
+                          "stopped.", "dim")))

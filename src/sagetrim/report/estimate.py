@@ -9,6 +9,7 @@ from rich.table import Table
 
 from sagetrim.estimate import Estimate
 from sagetrim.report.output import money, new_table
+from sagetrim.report.terminal import markup
 
 ITEM_COLUMNS = ["estimate", "workload", "stage", "component", "quantity", "unit", "rate_usd", "usd", "exact",
                 "basis"]
@@ -45,7 +46,7 @@ def estimate_table(est: Estimate) -> Table:
     for stage, usd in sorted(est.by_stage().items(), key=lambda kv: -kv[1]):
         table.add_row("", stage, "stage total", "", "", money(usd))
     table.add_section()
-    table.add_row("[bold]Total[/]", "", "", "", "", f"[bold]{money(est.total_usd)}[/]")
+    table.add_row(markup("[bold]Total[/]"), "", "", "", "", markup(f"[bold]{money(est.total_usd)}[/]"))
     return table
 
 
@@ -59,7 +60,7 @@ def compare_table(estimates: list[Estimate]) -> Table:
     for w in workloads:
         table.add_row(w, *(money(e.by_workload().get(w, 0.0)) for e in estimates))
     table.add_section()
-    table.add_row("[bold]Total[/]", *(f"[bold]{money(e.total_usd)}[/]" for e in estimates))
+    table.add_row(markup("[bold]Total[/]"), *(markup(f"[bold]{money(e.total_usd)}[/]") for e in estimates))
     table.add_row("vs plan", "", *(
         f"{money(e.total_usd - base.total_usd)} ({(e.total_usd - base.total_usd) / base.total_usd:+.1%})"
         if base.total_usd else money(e.total_usd - base.total_usd) for e in estimates[1:]))

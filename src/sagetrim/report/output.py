@@ -15,6 +15,7 @@ from rich.console import Console, RenderableType
 from rich.table import Table
 
 from sagetrim.errors import UsageError
+from sagetrim.report.terminal import SafeConsole
 
 
 class Format(StrEnum):
@@ -74,7 +75,7 @@ def emit(fmt: Format, console: Console, *, doc: Any, rows: Sequence[Mapping[str,
     elif fmt is Format.CSV:
         write_text(to_csv(rows, columns), output, console)
     elif output is not None:
-        file_console = Console(record=True, width=160, file=io.StringIO())
+        file_console = SafeConsole(record=True, width=160, file=io.StringIO())
         file_console.print(table())
         write_text(file_console.export_text(), output, console)
     else:

@@ -7,6 +7,7 @@ from typing import Any
 from rich.console import Group, RenderableType
 
 from sagetrim.report.output import money, new_table
+from sagetrim.report.terminal import styled
 
 
 def _pct(value: float | None) -> str:
@@ -15,13 +16,13 @@ def _pct(value: float | None) -> str:
 
 def explanation_view(doc: dict[str, Any]) -> RenderableType:
     """The profile, the candidates and the verdict of each part (variant, or job hosts)."""
-    parts: list[RenderableType] = [
-        f"[bold]{doc['kind']} {doc['name']}[/] ({doc['region']}): [bold]{doc['status']}[/]"
-        + (f", saves {money(doc['monthly_saving_usd'])} a month" if doc["monthly_saving_usd"] else "")
-        + f" — peak = {doc['peak']} over {doc['window_days']} days, target ≤ {doc['target_peak_pct']:g}% of capacity"
-    ]
+    parts: list[RenderableType] = [styled(
+        (f"{doc['kind']} {doc['name']}", "bold"), f" ({doc['region']}): ", (str(doc["status"]), "bold"),
+        (f", saves {money(doc['monthly_saving_usd'])} a month" if doc["monthly_saving_usd"] else "")
+        + f" — peak = {doc['peak']} over {doc['window_days']} days, target ≤ {doc['target_peak_pct']:g}% of capacity",
+    )]
     for part in doc["parts"]:
-        parts.append(f"\n[bold]{part['part']}[/]: {part['status']} — {part['why']}")
+        parts.append(styled("\n", (str(part["part"]), "bold"), f": {part['status']} — {part['why']}"))
         profile = part.get("profile")
         if profile:
             parts.append(
@@ -37,13 +38,13 @@ def explanation_view(doc: dict[str, Any]) -> RenderableType:
                                  overflow="fold")
             best = part.get("recommended") or {}
             for c in candidates:
-                label = f"{c['instance_count']} x {c['instance_type']}"
+                label = styled(f"{c['instance_count']} x {c['instance_type']}")
                 if (c["instance_type"], c["instance_count"]) == (best.get("instance_type"), best.get("instance_count")):
-                    label = f"[bold green]{label}[/]"
+                    label.stylize("bold green")
                 peak = c["projected_peak_pct"]
                 table.add_row(label, money(c["usd_per_month"]), _pct(peak["cpu"]), _pct(peak["memory"]),
                               _pct(peak["gpu"]), "yes" if c["fits"] else "no", "; ".join(c.get("why_not", [])))
             parts.append(table)
     if doc.get("assumptions"):
-        parts.append("[dim]Assumptions: " + "; ".join(doc["assumptions"]) + ".[/]")
+        parts.append(styled(("Assumptions: " + "; ".join(doc["assumptions"]) + ".", "dim")))
     return Group(*parts)

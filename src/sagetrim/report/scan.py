@@ -6,10 +6,12 @@ from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.table import Table
+from rich.text import Text
 
 from sagetrim.inventory.details import EndpointDetails
 from sagetrim.inventory.scan import ScanResult
 from sagetrim.report.output import money, new_table
+from sagetrim.report.terminal import markup, styled
 
 RESOURCE_COLUMNS = ["account", "region", "kind", "name", "status", "instance_type", "instance_count", "usd_per_hour",
                     "month_to_date_usd", "projected_month_usd", "created", "arn"]
@@ -69,13 +71,14 @@ def resources_table(result: ScanResult, limit: int | None = None, width: int = 2
             instances = "serverless"
         else:
             instances = r.instance_type.removeprefix("ml.") if r.instance_type else "-"
-        name = r.name if r.status in RUNNING else f"{r.name} [dim]({r.status})[/]"
+        name = styled(r.name) if r.status in RUNNING else styled(r.name, " ", (f"({r.status})", "dim"))
         rate = money(r.usd_per_hour, 3) + ("" if r.price_exact else "~")
         if compact:
             table.add_row(KIND_LABEL[r.kind.value], name, instances, rate, money(r.projected_month_usd))
             continue
-        row = [r.region, KIND_LABEL[r.kind.value], name, instances, _age(r.created, result.finished), rate,
-               money(r.month_to_date_usd), money(r.projected_month_usd)]
+        row: list[str | Text] = [r.region, KIND_LABEL[r.kind.value], name, instances,
+                                 _age(r.created, result.finished), rate, money(r.month_to_date_usd),
+                                 money(r.projected_month_usd)]
         table.add_row(*([r.account] if multi_account else []), *row)
     return table
 
@@ -90,8 +93,8 @@ def totals_table(result: ScanResult) -> Table:
             table.add_row(label, key, str(t["resources"]), money(t["usd_per_hour"], 3),
                           money(t["month_to_date_usd"]), money(t["projected_month_usd"]))
         table.add_section()
-    table.add_row("[bold]total[/]", "", str(totals["resources"]), money(totals["usd_per_hour"], 3),
-                  money(totals["month_to_date_usd"]), f"[bold]{money(totals['projected_month_usd'])}[/]")
+    table.add_row(markup("[bold]total[/]"), "", str(totals["resources"]), money(totals["usd_per_hour"], 3),
+                  money(totals["month_to_date_usd"]), markup(f"[bold]{money(totals['projected_month_usd'])}[/]"))
     return table
 
 
@@ -111,8 +114,8 @@ def scan_view(result: ScanResult, limit: int | None = 25, width: int = 200) -> R
     if result.errors:
         parts.append(errors_table(result))
     calls = sum(result.api_calls.values())
-    parts.append(f"[dim]{calls} API calls in {(result.finished - result.started).total_seconds():.1f} s across "
-                 f"{len(result.accounts)} account(s) and {len(result.regions)} region(s).[/]")
+    parts.append(markup(f"[dim]{calls} API calls in {(result.finished - result.started).total_seconds():.1f} s "
+                        f"across {len(result.accounts)} account(s) and {len(result.regions)} region(s).[/]"))
     return Group(*parts)
 
 
@@ -136,5 +139,6 @@ def findings_table(result: ScanResult, limit: int | None = None) -> Table:
     table.add_column("Action", no_wrap=True)
     table.add_column("Evidence", overflow="fold")
     for f in shown:
-        table.add_row(f.rule, f"{f.name} [dim]{f.region}[/]", money(f.monthly_savings_usd), f.action.value, f.message)
+        table.add_row(f.rule, styled(f.name, " ", (f.region, "dim")), money(f.monthly_savings_usd), f.action.value,
+                      f.message)
     return table
