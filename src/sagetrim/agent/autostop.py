@@ -86,16 +86,11 @@ def span(seconds: float) -> str:
 
 
 def is_loopback(host: str) -> bool:
-    """Whether `host` is literally a loopback address: IPv4 127.0.0.0/8, ::1, or exactly "localhost"."""
-    if host == "localhost":
-        return True
+    """Whether `host` is literally loopback: an IPv4 in 127.0.0.0/8, ::1, or exactly "localhost"."""
     try:
-        address = ipaddress.ip_address(host.strip("[]"))
+        return host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False  # a name, such as 127.evil.example
-    if address.version == 4:
-        return address in ipaddress.ip_network("127.0.0.0/8")
-    return address == ipaddress.ip_address("::1")
 
 
 class Jupyter:
@@ -295,36 +290,25 @@ def stop_instance(args: argparse.Namespace, state: dict[str, Any], now: float) -
 
 
 def private_dir(directory: Path, create: bool) -> None:
-    """Make sure `directory` is private: a real directory (no symlink) owned by this user, mode 0700.
-
-    Raises:
-        OSError: it is missing (and not to be created), a symlink or not a directory, or another user's.
-    """
+    """Check `directory` is ours, not a symlink, and mode 0700 (made so); raise OSError if not."""
     if create:
         directory.parent.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(FileExistsError):
             directory.mkdir(mode=0o700)
     info = directory.lstat()
-    if not stat.S_ISDIR(info.st_mode):
-        raise OSError(f"{directory} is not a directory (a symlink?); refusing to use it")
-    if info.st_uid != os.geteuid():
-        raise OSError(f"{directory} belongs to uid {info.st_uid}, not to this user; refusing to use it")
-    if stat.S_IMODE(info.st_mode) & 0o077:
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+        raise OSError(f"{directory} is not a directory of this user (a symlink?); not used")
+    if info.st_mode & 0o077:
         directory.chmod(0o700)
 
 
 def load_state(path: str, boot_id: str) -> dict[str, Any]:
-    """The state of earlier runs since this boot; empty when absent, unreadable, not private, or from
-    another boot. A symlink in place of the file or its directory is not followed."""
-    target = Path(path)
+    """The state of earlier runs since this boot; empty if absent, unreadable, not private or older."""
     try:
-        private_dir(target.parent, create=False)
-        fd = os.open(str(target), os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
-        with os.fdopen(fd, "rb") as handle:
+        private_dir(Path(path).parent, create=False)
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb") as handle:
             info = os.fstat(handle.fileno())
-            if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid():
-                return {}
-            state = json.loads(handle.read().decode("utf-8"))
+            state = json.loads(handle.read()) if stat.S_ISREG(info.st_mode) and info.st_uid == os.geteuid() else {}
     except (OSError, ValueError):
         return {}
     if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
@@ -337,16 +321,13 @@ def save_state(path: str, state: dict[str, Any]) -> None:
     target = Path(path)
     private_dir(target.parent, create=True)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
     with contextlib.suppress(FileNotFoundError):
-        temporary.unlink()  # left over by a run that died half-way
-    fd = os.open(str(temporary), flags, 0o600)
+        temporary.unlink()  # left by a run that died
+    fd = os.open(str(temporary), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(json.dumps(state, separators=(",", ":")).encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        temporary.replace(target)  # a rename: a symlink at `target` is replaced, not followed
+        with os.fdopen(fd, "w") as handle:
+            handle.write(json.dumps(state, separators=(",", ":")))
+        temporary.replace(target)  # a symlink at `target` is replaced, not followed
     except BaseException:
         with contextlib.suppress(OSError):
             temporary.unlink()
@@ -354,12 +335,11 @@ def save_state(path: str, state: dict[str, Any]) -> None:
 
 
 def default_state_file() -> str:
-    """Where the state lives unless --state-file says: /var/lib for root (as cron runs it on an
-    instance), else the user's state directory; either way in a directory of its own, mode 0700."""
+    """/var/lib/sagetrim-autostop/state.json for root, else under ~/.local/state."""
     if os.geteuid() == 0:
         return "/var/lib/sagetrim-autostop/state.json"
-    base = Path(os.environ.get("XDG_STATE_HOME") or Path("~/.local/state").expanduser())
-    return str(base / "sagetrim-autostop" / "state.json")
+    return str(Path(os.environ.get("XDG_STATE_HOME") or Path("~/.local/state").expanduser()) / "sagetrim-autostop"
+               / "state.json")
 
 
 def user_ids(spec: str | None) -> set[int]:
