@@ -314,6 +314,9 @@ def restore(
     region: RegionOption = None,
     profile: ProfileOption = None,
     backup: Annotated[str | None, typer.Option("--backup", help="A backup key [default: the latest].")] = None,
+    allow_unverified: Annotated[bool, typer.Option(
+        "--allow-unverified", help="Restore a backup the journal recorded no digest for (one written by an older "
+        "sagetrim); it is still checked against the settings' `restore` limits.")] = False,
     config: ConfigOption = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.TABLE,
 ) -> None:
@@ -332,7 +335,8 @@ def restore(
     store = open_store(settings.state, session)
     with err_console.status(f"Restoring {endpoint} in {where}…"):
         result = restore_from_backup(session, where, endpoint, store=store, backup_key=backup,
-                                     journal=Journal(store))
+                                     journal=Journal(store), limits=settings.restore,
+                                     allow_unverified=allow_unverified)
     if fmt is Format.JSON:
         console.print(to_json(result.to_json()), markup=False, highlight=False, soft_wrap=True)
         return

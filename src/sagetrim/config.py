@@ -7,6 +7,7 @@ that the caller passes in (`load_settings(path, rule_params)`), so that this mod
 from __future__ import annotations
 
 import dataclasses
+import re
 import typing
 from collections.abc import Callable, Mapping
 from functools import cache
@@ -105,6 +106,42 @@ class ActionSettings(BaseModel):
     enabled: list[ActionName] = Field(default_factory=lambda: list(typing.get_args(ActionName)))
 
 
+class RestoreSettings(BaseModel):
+    """What `restore` may create from a backup; a backup asking for more is refused before any change.
+
+    The defaults accept every endpoint sagetrim backs up: any `ml.*` type, up to 100 instances per variant,
+    any image, and any role of the endpoint's own account.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_instances: int = Field(100, ge=1, le=10_000, strict=True,
+                               description="the most instances a variant (or its autoscaling) may ask for")
+    instance_types: list[str] = Field(default_factory=lambda: ["ml.*"], min_length=1,
+                                      description="instance types or globs (ml.m5.*) a variant may use")
+    execution_roles: list[str] = Field(default_factory=lambda: ["*"], min_length=1,
+                                       description="role names (with their path) or globs a model may run as")
+    images: list[str] = Field(default_factory=lambda: ["*"], min_length=1,
+                              description="container image URIs or globs a model may run")
+
+    @field_validator("instance_types", "execution_roles", "images")
+    @classmethod
+    def _patterns(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            if not pattern.strip() or any(c.isspace() or not c.isprintable() for c in pattern):
+                raise ValueError(f"{pattern!r} is not a name or glob: no spaces or control characters")
+        return value
+
+    @field_validator("execution_roles")
+    @classmethod
+    def _role_names(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            if pattern.startswith("arn:") or not re.fullmatch(r"[\w+=,.@/*?-]{1,576}", pattern):
+                raise ValueError(f"{pattern!r}: give a role name or path/name, e.g. service-role/"
+                                 "AmazonSageMaker-ExecutionRole-*, not an ARN")
+        return value
+
+
 class Settings(BaseModel):
     """Everything `sagetrim.yaml` can set; every field has a safe default."""
 
@@ -116,6 +153,7 @@ class Settings(BaseModel):
     notify: NotifySettings = Field(default_factory=NotifySettings)
     rules: SerializeAsAny[BaseModel] = Field(default_factory=RuleOverrides)
     actions: ActionSettings = Field(default_factory=ActionSettings)
+    restore: RestoreSettings = Field(default_factory=RestoreSettings)
     schedules: ScheduleList = Field(default_factory=lambda: ScheduleList([]))
 
     @model_validator(mode="before")
@@ -123,7 +161,7 @@ class Settings(BaseModel):
     def _empty_sections(cls, data: Any) -> Any:
         """A section whose keys are all commented out (`notify:`) reads as empty, not as an error."""
         if isinstance(data, dict):
-            empty: dict[str, Any] = {"notify": {}, "rules": {}, "actions": {}, "schedules": []}
+            empty: dict[str, Any] = {"notify": {}, "rules": {}, "actions": {}, "restore": {}, "schedules": []}
             return {k: (empty[k] if v is None and k in empty else v) for k, v in data.items()}
         return data
 
@@ -195,6 +233,14 @@ rules:
 actions:
   max_per_run: 25                      # more destructive actions than this in one run: refuse
   enabled: [notify, stop-notebook, delete-endpoint, tag]
+
+# What `restore` may recreate from a backup; a backup asking for more is refused before any change.
+restore:
+  max_instances: 100                   # per variant, and as an autoscaling maximum
+  instance_types: ["ml.*"]             # example: [ml.m5.*, ml.c5.*]
+  execution_roles: ["*"]               # roles of the endpoint's account, by name or path/name glob
+                                       # example: [service-role/AmazonSageMaker-ExecutionRole-*]
+  images: ["*"]                        # example: ["111122223333.dkr.ecr.*.amazonaws.com/*"]
 
 # Start and stop notebook instances (and stop Studio apps) on EventBridge cron expressions, in a time
 # zone. Targets: a name prefix or substring, or the tag sagetrim:schedule = the schedule's name.

@@ -134,6 +134,9 @@ def test_given_no_backup_when_restored_then_usage_error_names_where_it_looked(
                                          rf"{clean_sim.account_id}/{REGION}/endpoint/ghost"):
         _restore(clean_sim, store, "ghost")
     with pytest.raises(UsageError, match="no backup at"):
+        _restore(clean_sim, store, "ghost",
+                 backup_key=f"backups/{clean_sim.account_id}/{REGION}/endpoint/ghost/20250101T000000Z.json")
+    with pytest.raises(UsageError, match="is not a backup of endpoint ghost .* omit --backup"):
         _restore(clean_sim, store, "ghost", backup_key="backups/x/y/endpoint/ghost/1.json")
 
 

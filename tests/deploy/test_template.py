@@ -36,6 +36,8 @@ VARIANTS = {
     "defaults": Settings(),
     "full": Settings.model_validate(FULL),
     "notify-only": Settings.model_validate({"actions": {"enabled": ["notify"]}}),
+    "restore-roles": Settings.model_validate({"restore": {"execution_roles": [
+        "sagemaker-execution", "service-role/AmazonSageMaker-ExecutionRole-*"]}}),
 }
 
 
@@ -71,6 +73,19 @@ def test_given_only_notify_enabled_when_rendered_then_the_role_can_only_read() -
         role, {"FansOut": False, "ScansOwnAccount": False})
     assert account == set(SCAN_PERMISSIONS)
     assert "RestoreFunction" not in template["Resources"] and "ScheduleFunction" not in template["Resources"]
+
+
+def test_given_restore_execution_roles_when_rendered_then_only_those_roles_may_be_passed_and_only_to_sagemaker(
+) -> None:
+    template = build_template(VARIANTS["restore-roles"])
+    [statement] = [s for p in template["Resources"]["MemberRole"]["Properties"]["Policies"]
+                   for s in p["PolicyDocument"]["Statement"] if s.get("Action") == ["iam:PassRole"]]
+
+    assert statement["Resource"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/sagemaker-execution"},
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/service-role/AmazonSageMaker-ExecutionRole-*"},
+    ]
+    assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
 
 
 def test_given_the_template_when_the_scanner_stack_is_created_then_every_resource_is_there(clean_sim: Any) -> None:

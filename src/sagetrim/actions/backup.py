@@ -7,6 +7,7 @@ state store and read back and compared before the caller may delete anything.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +24,7 @@ __all__ = [
     "BACKUP_FORMAT",
     "BACKUP_PERMISSIONS",
     "EndpointNotFound",
+    "backup_digest",
     "backup_endpoint",
     "backup_key",
     "backup_prefix",
@@ -58,6 +60,13 @@ def backup_key(account: str, region: str, endpoint_name: str, now: datetime) -> 
     """The store key of a backup taken at ``now``; keys of one endpoint sort by time."""
     stamp = (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     return f"{backup_prefix(account, region, endpoint_name)}{stamp}.json"
+
+
+def backup_digest(doc: dict[str, Any]) -> str:
+    """The SHA-256 (hex) of a backup document in canonical JSON: the same for the document as written and
+    as read back from either store, different as soon as one value in it changes."""
+    canonical = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def variant_resource_id(endpoint_name: str, variant_name: str) -> str:

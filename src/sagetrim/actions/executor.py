@@ -31,6 +31,7 @@ from sagetrim.actions.backup import (
     AUTOSCALING_NAMESPACE,
     BACKUP_PERMISSIONS,
     EndpointNotFound,
+    backup_digest,
     backup_key,
     snapshot_endpoint,
     store_backup,
@@ -150,6 +151,7 @@ class _Result:
     status: OutcomeStatus
     reason: str
     backup: str | None = None
+    backup_sha256: str | None = None
 
 
 class _Clients:
@@ -279,23 +281,24 @@ class DeleteEndpoint(ResourceAction):
         if is_excluded(doc["endpoint_tags"]):
             return _Result("skipped", OPTED_OUT)
         key = store_backup(run.store, doc, backup_key(finding.account, finding.region, finding.name, now))
+        digest = backup_digest(doc)
         reason = run.recheck_reason(finding)
         if reason:
-            return _Result("skipped", reason, key)
+            return _Result("skipped", reason, key, digest)
         if is_excluded(list_tags(sm, doc["endpoint"]["EndpointArn"])):
-            return _Result("skipped", OPTED_OUT, key)
+            return _Result("skipped", OPTED_OUT, key, digest)
         run.intend(finding, key)
         try:
             sm.delete_endpoint(EndpointName=finding.name)
         except ClientError as exc:
             if is_not_found(exc):
-                return _Result("skipped", "already gone", key)
+                return _Result("skipped", "already gone", key, digest)
             raise
         done = f"deleted after a backup to {run.store.location(key)}; `sagetrim restore {finding.name}` recreates it"
         left = _deregister_targets(autoscaling, doc["autoscaling"].get("scalable_targets", []))
         if left:
             done += f"; could not deregister autoscaling targets ({left})"
-        return _Result("done", done, key)
+        return _Result("done", done, key, digest)
 
 
 def _deregister_targets(autoscaling: Any, targets: list[dict[str, Any]]) -> str:
@@ -529,7 +532,7 @@ def carry_out(findings: Iterable[Finding], *, session_for: SessionFor, store: St
             time=clock(), action=f.action.value, rule=f.rule, finding_id=f.id, account=f.account, region=f.region,
             kind=f.kind, name=f.name, arn=f.arn, outcome=result.status, reason=result.reason,
             monthly_savings_usd=f.monthly_savings_usd, backup=result.backup, dry_run=not apply,
-            action_id=action_ids.get(i, ""),
+            action_id=action_ids.get(i, ""), backup_sha256=result.backup_sha256,
         )
 
     def stopped(exc: StoreError, i: int, changed: bool) -> RunInterrupted:

@@ -61,6 +61,7 @@ class JournalEntry:
     dry_run: bool
     action_id: str = ""  # shared by an intent and its outcome
     extra: dict[str, Any] = field(default_factory=dict)  # keys of newer versions, kept as they were
+    backup_sha256: str | None = None  # the digest of the backup as written (see backup_digest)
 
     def to_json(self) -> dict[str, Any]:
         doc = {k: v for k, v in self.extra.items() if k not in _FIELDS}
@@ -69,6 +70,8 @@ class JournalEntry:
         doc["monthly_savings_usd"] = round(self.monthly_savings_usd, 2)
         if self.action_id:
             doc["action_id"] = self.action_id
+        if self.backup_sha256 is None:
+            del doc["backup_sha256"]
         return doc
 
     @classmethod
@@ -101,7 +104,8 @@ class JournalEntry:
             account=_text(doc, "account"), region=_text(doc, "region"), kind=_text(doc, "kind"),
             name=_text(doc, "name"), arn=_text(doc, "arn"), outcome=outcome, reason=_text(doc, "reason"),
             monthly_savings_usd=float(amount), backup=backup, dry_run=doc.get("dry_run") is True,
-            action_id=_text(doc, "action_id"), extra={k: v for k, v in doc.items() if k not in _FIELDS},
+            action_id=_text(doc, "action_id"), backup_sha256=_text(doc, "backup_sha256") or None,
+            extra={k: v for k, v in doc.items() if k not in _FIELDS},
         )
 
 

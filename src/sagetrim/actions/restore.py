@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
-from sagetrim.actions.backup import BACKUP_FORMAT, backup_prefix
+from sagetrim.actions.backup import backup_prefix
 from sagetrim.actions.common import error_text, settable_tags
 from sagetrim.actions.journal import Journal, JournalEntry
+from sagetrim.actions.verify import check_backup, check_digest
 from sagetrim.aws.errors import is_not_found
 from sagetrim.aws.session import caller_account, client
 from sagetrim.errors import ActionError, UsageError
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from botocore.model import Shape
 
     from sagetrim.actions.state import StateStore
+    from sagetrim.config import RestoreSettings
 
 __all__ = [
     "RESTORE_PERMISSIONS",
@@ -118,8 +120,9 @@ def _exists(call: Any, **params: Any) -> bool:
     return True
 
 
-def _load_backup(store: StateStore, account: str, region: str, endpoint_name: str,
-                 key: str | None) -> tuple[str, dict[str, Any]]:
+def _load_backup(store: StateStore, account: str, region: str, endpoint_name: str, key: str | None, *,
+                 limits: RestoreSettings | None, allow_unverified: bool) -> tuple[str, dict[str, Any]]:
+    """The backup to restore, checked (shape, digest, limits) before anything is created."""
     if key is None:
         key = latest_backup(store, account, region, endpoint_name)
         if key is None:
@@ -127,24 +130,33 @@ def _load_backup(store: StateStore, account: str, region: str, endpoint_name: st
             raise UsageError(f"no backup of endpoint {endpoint_name} (account {account}, region {region}) "
                              f"in {where}; check --state, --region and the account, or list what was done with "
                              f"`sagetrim journal --name {endpoint_name}`")
-    doc = store.get_json(key)
+    elif not key.startswith(backup_prefix(account, region, endpoint_name)) or not key.endswith(".json"):
+        raise UsageError(f"--backup {key!r} is not a backup of endpoint {endpoint_name} in {account}/{region}: its "
+                         f"backups are under {backup_prefix(account, region, endpoint_name)}; omit --backup to use "
+                         "the latest")
+    try:
+        doc = store.get_json(key)
+    except ValueError as exc:  # a key with empty or relative parts
+        raise UsageError(f"--backup {key!r}: {exc}") from None
     if doc is None:
         raise UsageError(f"no backup at {store.location(key)}; omit the key to use the latest backup")
-    if doc.get("format") != BACKUP_FORMAT or doc.get("kind") != "endpoint":
-        raise UsageError(f"{store.location(key)} is not an endpoint backup this version of sagetrim can read")
-    if doc.get("name") != endpoint_name:
-        raise UsageError(f"{store.location(key)} is a backup of endpoint {doc.get('name')}, not {endpoint_name}")
+    check_digest(doc, store=store, key=key, endpoint_name=endpoint_name, allow_unverified=allow_unverified)
+    check_backup(doc, location=store.location(key), account=account, region=region, endpoint_name=endpoint_name,
+                 limits=limits)
     return key, doc
 
 
 def restore_endpoint(sm: Any, autoscaling: Any, store: StateStore, account: str, region: str, endpoint_name: str,
                      backup_key: str | None = None, *, journal: Journal | None = None,
+                     limits: RestoreSettings | None = None, allow_unverified: bool = False,
                      wait_timeout_s: float = 1800, poll_s: float = 15, now: datetime | None = None) -> RestoreResult:
     """Recreate a deleted endpoint from its backup.
 
     Models and the endpoint configuration are recreated only if they are gone (same containers, role,
     VPC config, variants, async / serverless / data-capture config, tags); then the endpoint is created
     with its tags and, once it is InService, its autoscaling targets and policies are registered again.
+    Nothing in the backup is trusted: before the first change it is checked against its schema, against the
+    digest the journal recorded when it was written, and against ``limits`` (see :mod:`sagetrim.actions.verify`).
 
     Args:
         sm: a SageMaker client of the endpoint's account and region.
@@ -155,6 +167,8 @@ def restore_endpoint(sm: Any, autoscaling: Any, store: StateStore, account: str,
         endpoint_name: the endpoint to recreate.
         backup_key: the backup to use; the newest one by default.
         journal: where to record the restore.
+        limits: what the backup may ask for (the settings' `restore` section); the defaults when None.
+        allow_unverified: restore a backup the journal recorded no digest for.
         wait_timeout_s: how long to wait for the endpoint to be InService before registering autoscaling.
         poll_s: how often to ask while waiting.
         now: the time recorded in the journal.
@@ -163,10 +177,12 @@ def restore_endpoint(sm: Any, autoscaling: Any, store: StateStore, account: str,
         What was created and what was reused.
 
     Raises:
-        UsageError: the endpoint exists already, or there is no usable backup. Nothing was changed.
+        UsageError: the endpoint exists already, or there is no usable backup (UnsafeBackup: a backup that is
+            malformed, changed since it was written, or beyond ``limits``). Nothing was changed.
         ActionError: a call failed part-way; the message says what was created so far.
     """
-    key, doc = _load_backup(store, account, region, endpoint_name, backup_key)
+    key, doc = _load_backup(store, account, region, endpoint_name, backup_key, limits=limits,
+                            allow_unverified=allow_unverified)
     try:
         current = sm.describe_endpoint(EndpointName=endpoint_name)
     except ClientError as exc:
@@ -255,6 +271,7 @@ def _record(journal: Journal | None, doc: dict[str, Any], key: str, outcome: Any
 
 def restore(session: boto3.Session, region: str, endpoint_name: str, *, store: StateStore,
             backup_key: str | None = None, journal: Journal | None = None, account: str | None = None,
+            limits: RestoreSettings | None = None, allow_unverified: bool = False,
             wait_timeout_s: float = 1800) -> RestoreResult:
     """`sagetrim restore ENDPOINT`: :func:`restore_endpoint` with clients made from a session.
 
@@ -266,6 +283,8 @@ def restore(session: boto3.Session, region: str, endpoint_name: str, *, store: S
         backup_key: the backup to use; the newest one by default.
         journal: where to record the restore.
         account: the account id; asked of STS by default.
+        limits: what the backup may ask for (the settings' `restore` section); the defaults when None.
+        allow_unverified: restore a backup the journal recorded no digest for.
         wait_timeout_s: how long to wait for the endpoint before registering autoscaling.
 
     Raises:
@@ -275,5 +294,5 @@ def restore(session: boto3.Session, region: str, endpoint_name: str, *, store: S
     if account is None:
         account = caller_account(session, region)
     return restore_endpoint(client(session, "sagemaker", region), client(session, "application-autoscaling", region),
-                            store, account, region, endpoint_name, backup_key, journal=journal,
-                            wait_timeout_s=wait_timeout_s)
+                            store, account, region, endpoint_name, backup_key, journal=journal, limits=limits,
+                            allow_unverified=allow_unverified, wait_timeout_s=wait_timeout_s)

@@ -376,7 +376,7 @@ def _restore(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         wait = max(0.0, min(wait, remaining() / 1000 - _MARGIN_S))
     store = open_store(settings.state, inv.session)
     result = restore(session, region, endpoint, store=store, backup_key=event.get("backup"),
-                     journal=Journal(store), account=account, wait_timeout_s=wait)
+                     journal=Journal(store), account=account, limits=settings.restore, wait_timeout_s=wait)
     return {**result.to_json(), "endpoint_status": result.status, "status": "ok", "config": inv.config_source}
 
 

@@ -263,6 +263,7 @@ class AccountScope:
         topic_arn: the SNS topic.
         log_group: the Lambda functions' log group name.
         member_role_arns: the member-account roles of a fan-out.
+        execution_roles: the roles (names or path/name globs) a restored model may be given.
     """
 
     account: str
@@ -272,13 +273,14 @@ class AccountScope:
     topic_arn: str | None = None
     log_group: str | None = None
     member_role_arns: tuple[str, ...] = ()
+    execution_roles: tuple[str, ...] = ("*",)
 
     def resources(self) -> dict[str, Any]:
         """ARN per resource kind (the kinds this scope has no resource for are left out)."""
         p, a = self.partition, self.account
         out: dict[str, Any] = {ANY: "*", SAGEMAKER_ANY: f"arn:{p}:sagemaker:*:{a}:*",
                                SCALABLE_TARGETS: f"arn:{p}:application-autoscaling:*:{a}:scalable-target/*",
-                               EXECUTION_ROLES: f"arn:{p}:iam::{a}:role/*"}
+                               EXECUTION_ROLES: [f"arn:{p}:iam::{a}:role/{name}" for name in self.execution_roles]}
         for kind in RESOURCES.values():
             for k in kind:
                 if k.startswith("sagemaker:") and k != SAGEMAKER_ANY:

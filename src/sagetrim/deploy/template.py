@@ -166,8 +166,9 @@ def _conditions() -> dict[str, Any]:
     }
 
 
-def _account_resources() -> dict[str, Any]:
-    """Resource ARNs in the account the stack runs in, per kind (SageMaker in any region)."""
+def _account_resources(execution_roles: Sequence[str]) -> dict[str, Any]:
+    """Resource ARNs in the account the stack runs in, per kind (SageMaker in any region); the roles a restored
+    model may be given are those the settings' `restore.execution_roles` name."""
     out: dict[str, Any] = {policy.ANY: "*"}
     for kinds in policy.RESOURCES.values():
         for kind in kinds:
@@ -177,7 +178,8 @@ def _account_resources() -> dict[str, Any]:
                 out[kind] = sub(f"arn:${{AWS::Partition}}:sagemaker:*:${{AWS::AccountId}}:{tail}")
     out[policy.SCALABLE_TARGETS] = sub("arn:${AWS::Partition}:application-autoscaling:*:${AWS::AccountId}:"
                                        "scalable-target/*")
-    out[policy.EXECUTION_ROLES] = sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*")
+    out[policy.EXECUTION_ROLES] = [sub(f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{name}")
+                                   for name in execution_roles]
     return out
 
 
@@ -276,7 +278,7 @@ def build_template(settings: Settings, *, schedule_settings: Sequence[Schedule] 
     account_actions = policy.account_actions(enabled, schedules=bool(schedules), restore=restores)
     home_statements = policy.statements(policy.home_actions(fan_out=False), _home_resources())
     fan_out_statement = policy.statements(policy.FAN_OUT_PERMISSIONS, _home_resources())[0]
-    account_statements = policy.statements(account_actions, _account_resources())
+    account_statements = policy.statements(account_actions, _account_resources(settings.restore.execution_roles))
 
     env: dict[str, Any] = {
         ENV_REGIONS: ref("Regions"),
