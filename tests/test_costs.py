@@ -26,15 +26,3 @@ def test_spot_applies_the_saving_to_billable_seconds():
 def test_data_processed_and_serverless():
     assert costs.data_processed_usd(10, 20, 0.016, 0.016) == pytest.approx(0.48)
     assert costs.serverless_usd(2, 1_000_000, 0.1, 0.00002) == pytest.approx(4.0)
-
-
-@pytest.mark.parametrize(("text", "seconds"), [("3h", 10800), ("2h30m", 9000), ("17m30s", 1050), ("90s", 90),
-                                                (1.5, 5400), ("1d", 86400)])
-def test_durations(text, seconds):
-    assert costs.parse_duration(text) == seconds
-
-
-@pytest.mark.parametrize("bad", ["", "3 hours", "h", -1, True])
-def test_bad_durations(bad):
-    with pytest.raises(ValueError):
-        costs.parse_duration(bad)

@@ -19,7 +19,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "sagetrim"
 
 # The bottom of the flow: what every step may use. None of it depends on a step, even indirectly.
-FOUNDATION = ("errors", "optout", "yamlfile", "costs", "catalog", "aws", "config")
+FOUNDATION = ("errors", "optout", "inputs", "yamlfile", "costs", "catalog", "aws", "config")
 STEPS_AND_ABOVE = ("inventory", "rules", "actions", "pipeline", "report", "deploy", "cli", "clikit")
 # The steps in the order data flows through them: none imports a later one.
 FLOW = ("inventory", "rules", "actions", "pipeline")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,8 +12,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from sagetrim import __version__
 from sagetrim.agent import cli as autostop_cli
-from sagetrim.clikit import DefaultCommandGroup, FormatOption, ProgressDisplay, split_csv
+from sagetrim.clikit import DefaultCommandGroup, FormatOption, ProgressDisplay, finite_option, split_csv
 from sagetrim.errors import SagetrimError, UsageError
+from sagetrim.inputs import check_region, check_regions, check_role_arn
 from sagetrim.report.output import Format, emit
 from sagetrim.report.terminal import SafeConsole, styled
 
@@ -80,7 +81,8 @@ def prices_list(
     gpu: Annotated[bool | None, typer.Option("--gpu/--no-gpu", help="Only GPU types, or only types without.")] = None,
     min_vcpu: Annotated[int | None, typer.Option("--min-vcpu", min=1, help="At least this many vCPUs.")] = None,
     min_memory: Annotated[
-        float | None, typer.Option("--min-memory", min=0, help="At least this much memory, GiB.")
+        float | None, typer.Option("--min-memory", min=0, callback=finite_option,
+                                   help="At least this much memory, GiB.")
     ] = None,
     fmt: FormatOption = Format.TABLE,
     output: OutputOption = None,
@@ -222,9 +224,10 @@ def scan(
     chosen = [] if split_csv(rules) == ["none"] else select(split_csv(rules))
     session = make_session(profile)
     with ProgressDisplay(err_console if fmt is Format.TABLE and output is None else None) as progress:
-        result = run_scan(session, split_csv(regions) or settings.regions,
-                          split_csv(role_arn) or settings.role_arns, load_catalog(), use_cache=not no_cache,
-                          rules=chosen, settings=settings, on_progress=progress)
+        result = run_scan(session, check_regions(split_csv(regions)) or settings.regions,
+                          [check_role_arn(arn) for arn in split_csv(role_arn)] or settings.role_arns,
+                          load_catalog(), use_cache=not no_cache, rules=chosen, settings=settings,
+                          on_progress=progress)
     levels = ["low", "medium", "high"]
     if fail_on is not None and fail_on not in levels:
         raise UsageError(f"--fail-on takes low, medium or high, not {fail_on!r}.")
@@ -271,7 +274,7 @@ def act(
     from sagetrim.actions.budget import TimeBudget
     from sagetrim.aws.session import make_session
     from sagetrim.catalog import load_catalog
-    from sagetrim.costs import parse_duration
+    from sagetrim.inputs import parse_duration
     from sagetrim.pipeline.act import run_act
     from sagetrim.pipeline.settings import load_settings
     from sagetrim.report.act import OUTCOME_COLUMNS, outcomes_view
@@ -331,7 +334,7 @@ def restore(
 
     settings = load_settings(config)
     session = make_session(profile)
-    where = region or default_region(session)
+    where = check_region(region, name="--region") if region else default_region(session)
     store = open_store(settings.state, session)
     with err_console.status(f"Restoring {endpoint} in {where}…"):
         result = restore_from_backup(session, where, endpoint, store=store, backup_key=backup,
@@ -382,18 +385,19 @@ def _parse_since(value: str | None) -> datetime | None:
     """An ISO date/time, or a duration back from now (7d, 12h, 30m)."""
     if value is None:
         return None
-    from sagetrim.costs import parse_duration
+    from sagetrim.inputs import ago, parse_duration, parse_time
 
     try:
-        return datetime.now(UTC) - timedelta(seconds=parse_duration(value))
-    except ValueError:
-        pass
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"--since {value!r} is neither a time (2026-11-30, 2026-11-30T08:00) nor a duration "
-                         "(7d, 12h).") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        seconds = parse_duration(value)
+    except ValueError as exc:
+        if "longer than" in str(exc):
+            raise UsageError(f"--since {exc}") from None
+    else:
+        return ago(seconds, datetime.now(UTC), name="--since")
+    if not value.strip()[:1].isdigit():
+        raise UsageError(f"--since {value[:60]!r} is neither a time (2026-11-30, 2026-11-30T08:00) nor a duration "
+                         "(7d, 12h).")
+    return parse_time(value, name="--since")
 
 
 # -- right-sizing ----------------------------------------------------------------------------------
@@ -418,7 +422,8 @@ def rightsize(
 
     settings = load_settings(config)
     with err_console.status(f"Reading {name}'s utilization…"):
-        explanation = run_rightsize(make_session(profile), name, split_csv(regions), load_catalog(), settings)
+        explanation = run_rightsize(make_session(profile), name, check_regions(split_csv(regions)),
+                                    load_catalog(), settings)
     if fmt is Format.JSON:
         console.print(to_json(explanation.to_json()), markup=False, highlight=False, soft_wrap=True)
         return
@@ -488,7 +493,7 @@ def schedule_run(
     settings, schedules = _schedules(config)
     session = make_session(profile)
     moment = parse_moment(at) if at else datetime.now(UTC)
-    where = split_csv(regions) or settings.regions or [default_region(session)]
+    where = check_regions(split_csv(regions)) or settings.regions or [default_region(session)]
     from sagetrim.actions.journal import Journal
     from sagetrim.actions.state import open_store
     from sagetrim.aws.session import caller_account
@@ -608,10 +613,16 @@ def guardrails_check(
     Exit status 0 allowed, 3 denied."""
     from dataclasses import asdict
 
+    from sagetrim.catalog import load_catalog
     from sagetrim.guardrails import check, load_policy
+    from sagetrim.guardrails.policy import SYSTEM_INSTANCE_TYPE, normalize_instance_type
+    from sagetrim.inputs import check_instance_type
     from sagetrim.report.output import to_json
 
-    decision = check(load_policy(policy), action, split_csv(instance_type) or None)
+    types = [normalize_instance_type(t) for t in split_csv(instance_type)]
+    types = [t if t == SYSTEM_INSTANCE_TYPE else check_instance_type(t, load_catalog(), option="--instance-type")
+             for t in types]
+    decision = check(load_policy(policy), action, types or None)
     if fmt is Format.JSON:
         console.print(to_json(asdict(decision)), markup=False)
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection
 from types import TracebackType
 from typing import Annotated, Any
@@ -46,6 +47,13 @@ def split_csv(values: list[str] | None) -> list[str]:
     for v in values or []:
         out.extend(p.strip() for p in v.split(",") if p.strip())
     return out
+
+
+def finite_option(ctx: Any, param: Any, value: float | None) -> float | None:
+    """A Click/Typer callback that refuses NaN and infinities (Click's FloatRange lets NaN through)."""
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"{value} is not a finite number.", ctx=ctx, param=param)
+    return value
 
 
 class ProgressDisplay:

@@ -12,9 +12,10 @@ import typing
 from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -25,12 +26,14 @@ from pydantic import (
     model_validator,
 )
 
-from sagetrim.errors import ConfigError
+from sagetrim.errors import ConfigError, UsageError
+from sagetrim.inputs import check_region, check_role_arn, check_state_uri
 from sagetrim.schedules import ScheduleList
 from sagetrim.urls import webhook_target
 from sagetrim.yamlfile import load_yaml_model
 
 DEFAULT_FILE = Path("sagetrim.yaml")
+_TOPIC_ARN = re.compile(r"^arn:aws(?:-[a-z]+)*:sns:[a-z0-9-]{1,32}:\d{12}:[A-Za-z0-9_-]{1,256}(?:\.fifo)?$")
 RULE_PARAMS_CONTEXT = "rule_params"  # validation context key: rule id -> that rule's Params dataclass
 
 P = TypeVar("P")
@@ -45,8 +48,9 @@ def _rules_model(rule_params: tuple[tuple[str, type], ...]) -> type[BaseModel]:
     for rule_id, params in rule_params:
         hints = typing.get_type_hints(params)
         params_fields: dict[str, Any] = {f.name: (hints[f.name], f.default) for f in dataclasses.fields(params)}
+        # Strict: `hours: true` or `hours: "24"` is a mistake, not 1 or 24; NaN and infinities are refused.
         model = create_model(f"{rule_id.replace('-', '_')}_params",
-                             __config__=ConfigDict(extra="forbid"), **params_fields)
+                             __config__=ConfigDict(extra="forbid", strict=True, allow_inf_nan=False), **params_fields)
         fields[rule_id.replace("-", "_")] = (model | None, Field(None, alias=rule_id))
     return create_model("RuleSettings", __base__=_CheckedRules, **fields)
 
@@ -71,6 +75,18 @@ class _CheckedRules(RuleOverrides):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+def _checked(check: Callable[..., str], value: str, **kwargs: Any) -> str:
+    """Run an input check inside a pydantic validator, so that its message lands on the field's line."""
+    try:
+        return check(value, **kwargs)
+    except UsageError as exc:
+        raise ValueError(str(exc).rstrip(".")) from None
+
+
+Region = Annotated[str, AfterValidator(lambda r: r if r == "all" else _checked(check_region, r, name="region"))]
+RoleArn = Annotated[str, AfterValidator(lambda arn: _checked(check_role_arn, arn, name="role ARN"))]
+
+
 class NotifySettings(BaseModel):
     """Where `act` sends its notifications."""
 
@@ -82,7 +98,7 @@ class NotifySettings(BaseModel):
     @field_validator("sns_topic_arn")
     @classmethod
     def _arn(cls, value: str | None) -> str | None:
-        if (value is not None and not value.startswith("arn:aws")) or (value and ":sns:" not in value):
+        if value is not None and not _TOPIC_ARN.match(value):
             raise ValueError("an SNS topic ARN looks like arn:aws:sns:REGION:ACCOUNT:TOPIC")
         return value
 
@@ -102,7 +118,7 @@ class ActionSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    max_per_run: int = Field(25, ge=1, le=10_000)
+    max_per_run: int = Field(25, ge=1, le=10_000, strict=True)
     enabled: list[ActionName] = Field(default_factory=lambda: list(typing.get_args(ActionName)))
 
 
@@ -147,14 +163,19 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    regions: list[str] = Field(default_factory=list)
-    role_arns: list[str] = Field(default_factory=list)
+    regions: list[Region] = Field(default_factory=list)
+    role_arns: list[RoleArn] = Field(default_factory=list)
     state: str | None = Field(None, description="a directory, or s3://bucket/prefix")
     notify: NotifySettings = Field(default_factory=NotifySettings)
     rules: SerializeAsAny[BaseModel] = Field(default_factory=RuleOverrides)
     actions: ActionSettings = Field(default_factory=ActionSettings)
     restore: RestoreSettings = Field(default_factory=RestoreSettings)
     schedules: ScheduleList = Field(default_factory=lambda: ScheduleList([]))
+
+    @field_validator("state")
+    @classmethod
+    def _state(cls, value: str | None) -> str | None:
+        return None if value is None else _checked(check_state_uri, value)
 
     @model_validator(mode="before")
     @classmethod

@@ -7,28 +7,19 @@ endpoint data processed per GB in and out. A month is AWS's billing month of 730
 
 from __future__ import annotations
 
-import re
+__all__ = [
+    "HOURS_PER_MONTH",
+    "SECONDS_PER_HOUR",
+    "data_processed_usd",
+    "instance_usd",
+    "monthly_from_hourly",
+    "serverless_usd",
+    "spot_usd",
+    "storage_usd",
+]
 
 SECONDS_PER_HOUR = 3600
 HOURS_PER_MONTH = 730.0
-
-_DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*d)?\s*(?:(\d+(?:\.\d+)?)\s*h)?\s*(?:(\d+(?:\.\d+)?)\s*m)?"
-                       r"\s*(?:(\d+(?:\.\d+)?)\s*s)?\s*$")
-
-
-def parse_duration(value: str | float | int) -> float:
-    """Seconds in a duration: a number of hours (3, 0.5) or a string like "2h30m", "17m30s", "90s"."""
-    if isinstance(value, bool):
-        raise ValueError("a duration is a number of hours or a string like 2h30m")
-    if isinstance(value, int | float):
-        if value < 0:
-            raise ValueError("a duration cannot be negative")
-        return float(value) * SECONDS_PER_HOUR
-    match = _DURATION.match(value)
-    if not value.strip() or match is None or not any(match.groups()):
-        raise ValueError(f"{value!r} is not a duration; write hours (3) or 2h30m, 17m30s, 90s")
-    d, h, m, s = (float(g) if g else 0.0 for g in match.groups())
-    return d * 86400 + h * 3600 + m * 60 + s
 
 
 def instance_usd(usd_per_hour: float, seconds: float, count: int = 1) -> float:

@@ -8,8 +8,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from sagetrim.catalog import Catalog, Usage
-from sagetrim.costs import parse_duration
 from sagetrim.errors import CatalogError
+from sagetrim.inputs import parse_duration
 
 
 class Stage(StrEnum):
@@ -35,7 +35,8 @@ USAGE_OF_STAGE = {
 
 
 class _Fields(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # NaN and infinities are refused; every quantity has an upper bound, so no product of them overflows.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class Workload(_Fields):
@@ -44,20 +45,20 @@ class Workload(_Fields):
     name: str
     stage: Stage
     instance_type: str | None = None
-    count: int = Field(1, ge=1, le=10_000, description="instances per run, notebook or endpoint")
+    count: int = Field(1, ge=1, le=10_000, strict=True, description="instances per run, notebook or endpoint")
     hours_per_day: float | None = Field(None, gt=0, le=24)
     days: float | None = Field(None, gt=0, le=31)
     hours: float | None = Field(None, ge=0, le=744, description="hours in the month")
-    runs: int | None = Field(None, ge=1)
+    runs: int | None = Field(None, ge=1, le=1_000_000)
     duration: str | float | None = Field(None, description="per run: hours, or 2h30m, 17m30s")
-    storage_gb: float = Field(0, ge=0)
+    storage_gb: float = Field(0, ge=0, le=1e9)
     spot: bool = False
     spot_savings: float | None = Field(None, ge=0, lt=1)
-    data_in_gb: float = Field(0, ge=0)
-    data_out_gb: float = Field(0, ge=0)
+    data_in_gb: float = Field(0, ge=0, le=1e12)
+    data_out_gb: float = Field(0, ge=0, le=1e12)
     memory_gb: float | None = Field(None, ge=1, le=6)
-    requests: float | None = Field(None, ge=0)
-    ms_per_request: float | None = Field(None, gt=0)
+    requests: float | None = Field(None, ge=0, le=1e15)
+    ms_per_request: float | None = Field(None, gt=0, le=3_600_000)
 
     @field_validator("instance_type")
     @classmethod
@@ -123,20 +124,20 @@ class WorkloadChange(_Fields):
     """What an alternative changes in one workload; unset fields stay as in the plan."""
 
     instance_type: str | None = None
-    count: int | None = Field(None, ge=1, le=10_000)
+    count: int | None = Field(None, ge=1, le=10_000, strict=True)
     hours_per_day: float | None = Field(None, gt=0, le=24)
     days: float | None = Field(None, gt=0, le=31)
     hours: float | None = Field(None, ge=0, le=744)
-    runs: int | None = Field(None, ge=1)
+    runs: int | None = Field(None, ge=1, le=1_000_000)
     duration: str | float | None = None
-    storage_gb: float | None = Field(None, ge=0)
+    storage_gb: float | None = Field(None, ge=0, le=1e9)
     spot: bool | None = None
     spot_savings: float | None = Field(None, ge=0, lt=1)
-    data_in_gb: float | None = Field(None, ge=0)
-    data_out_gb: float | None = Field(None, ge=0)
+    data_in_gb: float | None = Field(None, ge=0, le=1e12)
+    data_out_gb: float | None = Field(None, ge=0, le=1e12)
     memory_gb: float | None = Field(None, ge=1, le=6)
-    requests: float | None = Field(None, ge=0)
-    ms_per_request: float | None = Field(None, gt=0)
+    requests: float | None = Field(None, ge=0, le=1e15)
+    ms_per_request: float | None = Field(None, gt=0, le=3_600_000)
 
 
 class Alternative(_Fields):

@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from sagetrim.errors import ConfigError
+from sagetrim.inputs import load_yaml, read_text
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -38,23 +39,16 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
 
 
 def load_yaml_model(path: Path, model: type[M], *, context: dict[str, Any] | None = None, what: str = "file") -> M:
-    """Parse and validate `path`; raise ConfigError naming the line and field of every problem."""
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise ConfigError(f"cannot read the {what} {path}: {exc.strerror or exc}.") from None
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f", line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{path}{where}: not valid YAML: {problem}.") from None
+    """Read (see :func:`sagetrim.inputs.read_text`), parse and validate `path`; raise ConfigError naming the line
+    and field of every problem."""
+    text = read_text(path, what=what)
+    data, root = load_yaml(text, source=str(path))
     if data is None:
         data = {}
     try:
         return model.model_validate(data, context=context)
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to validate.") from None
     except ValidationError as exc:
         problems = []
         for err in exc.errors(include_url=False):

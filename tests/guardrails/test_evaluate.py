@@ -235,7 +235,7 @@ def test_given_a_policy_file_when_loaded_then_it_is_parsed_and_a_missing_file_is
     path = tmp_path / "guard.json"
     path.write_text(json.dumps(ALLOW_ALL))
     assert load_policy(path) == ALLOW_ALL
-    with pytest.raises(UsageError, match="cannot read policy file"):
+    with pytest.raises(UsageError, match="cannot read the policy file"):
         load_policy(tmp_path / "missing.json")
 
 

@@ -67,7 +67,7 @@ def test_given_defaults_when_parsed_then_utc_notebooks_and_a_rate_are_accepted()
         ({"targets": {"name_contains": ""}}, "an empty name_contains would match everything"),
         ({"targets": {"tag": True, "name": "x"}}, "schedules[0].targets.name"),
         ({"name": "office hours"}, "cannot be a schedule name"),
-        ({"regions": ["us-east"]}, "not a region name: us-east"),
+        ({"regions": ["us-east"]}, "region 'us-east' is an unknown region"),
         ({"when": "always"}, "schedules[0].when"),
     ],
 )

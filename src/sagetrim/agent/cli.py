@@ -21,6 +21,7 @@ from sagetrim.agent.install import (
 )
 from sagetrim.agent.lifecycle import CONTENT_LIMIT, AgentOptions, agent_source, encode_content, render_on_start
 from sagetrim.errors import UsageError
+from sagetrim.inputs import check_instance_type, check_name, check_region
 from sagetrim.report.terminal import SafeConsole, styled
 
 app = typer.Typer(
@@ -77,6 +78,9 @@ def lifecycle_config_command(
     """Print the OnStart script that installs the agent inline (no download) and runs it on a timer."""
     options = AgentOptions(idle_minutes, ignore_connections, cpu_threshold, busy_cap_minutes, jupyter_url, observe_only)
     if instance_type:
+        from sagetrim.catalog import load_catalog
+
+        instance_type = check_instance_type(instance_type, load_catalog(), option="--instance-type")
         vcpus = instance_vcpus(instance_type)
         if vcpus is None:
             raise UsageError(f"unknown instance type {instance_type!r}; `sagetrim prices` lists them")
@@ -123,8 +127,12 @@ def install_command(
     profile: Annotated[str | None, typer.Option("--profile", help="AWS profile.")] = None,
 ) -> None:
     """Create or update the lifecycle configuration and attach it to NOTEBOOK. Read-only without --apply."""
-    if timeout_minutes < 1:
-        raise UsageError(f"--timeout-minutes must be 1 or more, not {timeout_minutes}")
+    if not 1 <= timeout_minutes <= 24 * 60:
+        raise UsageError(f"--timeout-minutes must be between 1 and 1440 (a day), not {timeout_minutes}")
+    check_name(notebook, what="notebook instance")
+    check_name(config_name, what="--config-name")
+    if region is not None:
+        check_region(region, name="--region")
     options = AgentOptions(idle_minutes, ignore_connections, cpu_threshold, busy_cap_minutes, jupyter_url, observe_only)
     content = encode_content(render_on_start(options, every_minutes))
     client = sagemaker_client(profile, region)
@@ -163,5 +171,8 @@ def policy_command(
     ] = DEFAULT_CONFIG_NAME,
 ) -> None:
     """Print the IAM policy the notebook's execution role needs for the agent to stop it."""
+    if notebook is not None:
+        check_name(notebook, what="--notebook")
+    check_name(config_name, what="--config-name")
     document = installer_policy(config_name) if installer else notebook_role_policy(notebook)
     sys.stdout.write(json.dumps(document, indent=2) + "\n")

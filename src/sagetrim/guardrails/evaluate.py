@@ -25,7 +25,6 @@ Not evaluated, and refused with a UsageError: date, IP-address and binary operat
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sagetrim.errors import UsageError
+from sagetrim.inputs import load_json, read_text
 
 ContextValue = str | bool | int | float | Sequence[str] | None
 Outcome = Literal["explicit-deny", "allow", "implicit-deny"]
@@ -44,6 +44,7 @@ ALLOW_ALL: dict[str, Any] = {
     "Statement": [{"Sid": "AllowEverything", "Effect": "Allow", "Action": "*", "Resource": "*"}],
 }
 
+_MAX_POLICY_FILE = 1024 * 1024  # IAM's own limits are a few kilobytes; this only keeps a wrong file out
 _STATEMENT_KEYS = {"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition"}
 _STRING_OPS = {"StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase",
                "StringLike", "StringNotLike"}
@@ -85,21 +86,12 @@ def load_policy(path: Path) -> dict[str, Any]:
         UsageError: the file cannot be read, is not JSON (the message gives line and column), or is
             not a valid identity-policy document (the message names the element).
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot read policy file {path}: {exc.strerror or exc}.") from None
-    return parse_policy(text, source=str(path))
+    return parse_policy(read_text(path, what="policy file", max_bytes=_MAX_POLICY_FILE), source=str(path))
 
 
 def parse_policy(text: str, source: str = "policy") -> dict[str, Any]:
     """Parse JSON text into a validated policy document; see `load_policy` for the errors."""
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageError(
-            f"{source} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
-        ) from None
+    doc = load_json(text, source=source)
     validate_policy(doc, source)
     result: dict[str, Any] = doc
     return result

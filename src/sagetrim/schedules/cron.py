@@ -48,18 +48,26 @@ YEARS = (1970, 2199)
 # search that starts this far to the safe side of a moment's local time cannot miss a fire.
 _SLACK = timedelta(hours=3)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_RATE_S = 10 * 366 * 86400  # the longest rate: ten years (timedelta and the planner stay far from overflow)
 
 
 class InvalidExpression(ConfigError, ValueError):
     """A cron or rate expression that EventBridge would reject; the message says where, what and how."""
 
 
+_MAX_DIGITS = 9  # no field or rate value needs more; int() of thousands of digits is slow and may refuse
+
+
 def _is_number(token: str) -> bool:
-    return token.isascii() and token.isdigit()
+    return token.isascii() and token.isdigit() and len(token) <= _MAX_DIGITS
+
+
+def _shown(text: str, limit: int = 80) -> str:
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"... ({len(text)} characters)"
 
 
 def _fail(text: str, problem: str, example: str = CRON_EXAMPLE) -> InvalidExpression:
-    return InvalidExpression(f"invalid schedule expression {text!r}: {problem}; e.g. {example}")
+    return InvalidExpression(f"invalid schedule expression {_shown(text)}: {problem}; e.g. {example}")
 
 
 def local_instant(wall: datetime, tz: ZoneInfo) -> datetime | None:
@@ -106,16 +114,18 @@ class _FieldParser:
         self.text, self.spec, self.value = text, spec, value.upper()
 
     def fail(self, problem: str) -> InvalidExpression:
-        return _fail(self.text, f"{self.spec.name} field {self.value!r}: {problem} (valid values look like "
+        return _fail(self.text, f"{self.spec.name} field {_shown(self.value, 40)}: {problem} (valid values look like "
                                 f"{self.spec.example})")
 
     def number(self, token: str) -> int:
         spec = self.spec
         if token.upper() in spec.names:
             return spec.names[token.upper()]
+        if token.isascii() and token.isdigit() and not _is_number(token):
+            raise self.fail(f"{_shown(token, 20)} is out of range {spec.low}-{spec.high}")
         if not _is_number(token):
             kind = "a number or a name" if spec.names else "a number"
-            raise self.fail(f"{token!r} is not {kind}")
+            raise self.fail(f"{_shown(token, 20)} is not {kind}")
         number = int(token)
         if not spec.low <= number <= spec.high:
             extra = ""
@@ -363,12 +373,15 @@ def _parse_rate(text: str, body: str) -> RateExpression:
     if len(parts) != 2:
         raise _fail(text, "a rate expression is rate(value unit)", RATE_EXAMPLE)
     value, unit = parts
-    if not _is_number(value) or int(value) < 1:
-        raise _fail(text, f"the value {value!r} must be a whole number of 1 or more", RATE_EXAMPLE)
-    number = int(value)
+    if not (value.isascii() and value.isdigit()) or int(value[:_MAX_DIGITS + 1]) < 1:
+        raise _fail(text, f"the value {_shown(value, 20)} must be a whole number of 1 or more", RATE_EXAMPLE)
     singular = unit.removesuffix("s")
     if singular not in _UNIT_SECONDS:
-        raise _fail(text, f"the unit {unit!r} must be minute(s), hour(s) or day(s)", RATE_EXAMPLE)
+        raise _fail(text, f"the unit {_shown(unit, 20)} must be minute(s), hour(s) or day(s)", RATE_EXAMPLE)
+    most = MAX_RATE_S // _UNIT_SECONDS[singular]
+    if not _is_number(value) or int(value) > most:
+        raise _fail(text, f"a rate is at most ten years apart: {most} {singular}s", RATE_EXAMPLE)
+    number = int(value)
     expected = singular if number == 1 else f"{singular}s"
     if unit != expected:
         rule = "a value of 1 takes a singular unit" if number == 1 else "a value other than 1 takes a plural unit"

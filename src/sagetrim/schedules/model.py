@@ -22,7 +22,8 @@ from pydantic import (
     model_validator,
 )
 
-from sagetrim.errors import ConfigError
+from sagetrim.errors import ConfigError, UsageError
+from sagetrim.inputs import check_region
 from sagetrim.schedules.cron import CronExpression, RateExpression, ScheduleExpression, parse_expression
 
 __all__ = [
@@ -39,7 +40,6 @@ SCHEDULE_TAG = "sagetrim:schedule"
 TargetKind = Literal["notebook-instance", "studio-app"]
 # A schedule's name is also the value of its tag: tag-value characters, no spaces (it is typed on CLIs).
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/=+@-]{0,127}$")
-_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 
 
 def _expression(value: Any) -> ScheduleExpression:
@@ -141,7 +141,8 @@ class Schedule(BaseModel):
         try:
             ZoneInfo(value)
         except (ValueError, OSError, KeyError):  # ZoneInfoNotFoundError is a KeyError
-            close = difflib.get_close_matches(value, sorted(available_timezones()), n=3)
+            close = difflib.get_close_matches(value[:64], sorted(available_timezones()), n=3)
+            value = value if len(value) <= 64 else value[:64] + "..."
             hint = f"did you mean {', '.join(close)}?" if close else "e.g. Europe/Paris, America/New_York or UTC"
             raise ValueError(f"unknown time zone {value!r}; use an IANA name: {hint}") from None
         return value
@@ -150,9 +151,11 @@ class Schedule(BaseModel):
     @classmethod
     def _regions(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
         if value is not None:
-            bad = [r for r in value if not _REGION.match(r)]
-            if bad:
-                raise ValueError(f"not a region name: {', '.join(bad)} (e.g. us-east-1)")
+            for region in value:
+                try:
+                    check_region(region)
+                except UsageError as exc:
+                    raise ValueError(str(exc).rstrip(".")) from None
             if not value:
                 raise ValueError("an empty list covers no region; leave regions out to use the default ones")
         return value

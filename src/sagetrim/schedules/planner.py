@@ -17,6 +17,7 @@ from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo
 
 from sagetrim.errors import UsageError
+from sagetrim.inputs import check_time
 from sagetrim.schedules.cron import ScheduleExpression
 from sagetrim.schedules.model import Schedule, TargetKind
 
@@ -62,10 +63,12 @@ def parse_moment(text: str) -> datetime:
         UsageError: not an ISO timestamp.
     """
     try:
-        return as_utc(datetime.fromisoformat(text.strip()))
-    except ValueError:
-        raise UsageError(f"--at {text!r} is not an ISO 8601 timestamp; e.g. 2026-11-02T21:07:00-05:00, "
+        moment = as_utc(datetime.fromisoformat(text.strip()))
+    except (ValueError, OverflowError):
+        shown = text if len(text) <= 60 else text[:60] + "..."
+        raise UsageError(f"--at {shown!r} is not an ISO 8601 timestamp; e.g. 2026-11-02T21:07:00-05:00, "
                          "2026-11-03T02:07Z, or 2026-11-03T02:07 (UTC)") from None
+    return check_time(moment, name="--at")
 
 
 @dataclass(frozen=True)
