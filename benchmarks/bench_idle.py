@@ -78,7 +78,8 @@ def main() -> None:
         server.stop()
     assert {f.name for f in result.findings} == theirs_idle, "both approaches must find the same endpoints"
     n = args.endpoints
-    check = {k: v for k, v in ours.items() if k in ("cloudwatch:GetMetricData", "tagging:GetResources")}
+    check = {k: v for k, v in ours.items()
+             if k in ("cloudwatch:GetMetricData", "resourcegroupstaggingapi:GetResources")}
     print(f"{n} endpoints ({half} idle), {args.latency_ms:g} ms added per request; both find the same {half}")
     print(f"{'approach':52} {'requests':>9} {'per 1k':>8} {'wall s':>8}")
     print(f"{'sagetrim idle check (GetMetricData + tagging)':52} {sum(check.values()):9d} "

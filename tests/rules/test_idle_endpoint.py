@@ -74,7 +74,7 @@ def test_the_idle_check_costs_a_handful_of_requests(result):
     _, counts = result
     # 250 endpoints, ~265 variant queries: one GetMetricData call per region, one tagging call per region.
     assert counts["cloudwatch:GetMetricData"] == 2
-    assert counts["tagging:GetResources"] == 2
+    assert counts["resourcegroupstaggingapi:GetResources"] == 2
     assert not any(op.startswith("cloudwatch:") and op != "cloudwatch:GetMetricData" for op in counts)
 
 

@@ -121,7 +121,8 @@ def test_given_a_dry_run_when_the_stop_is_due_then_nothing_changes(clean_sim: Si
     assert outcomes(report) == {"ds-one": ("planned", "StopNotebookInstance"),
                                 "ds-two": ("planned", "StopNotebookInstance")}
     assert {notebook_status(sm, n) for n in ("ds-one", "ds-two")} == {"InService"}
-    assert set(clean_sim.requests.counts()) == {"sagemaker:ListNotebookInstances", "tagging:GetResources",
+    assert set(clean_sim.requests.counts()) == {"sagemaker:ListNotebookInstances",
+                                                "resourcegroupstaggingapi:GetResources",
                                                 "sagemaker:DescribeNotebookInstance"}
     assert clean_sim.requests.counts()["sagemaker:DescribeNotebookInstance"] == 2  # only the checks above
     assert report.to_json()["apply"] is False
@@ -164,7 +165,8 @@ def test_given_many_notebooks_when_run_then_it_lists_in_pages_of_100_and_reads_t
     clean_sim.requests.reset()
     report = run(clean_sim, STOP_AT, apply=False, schedules=[{**OFFICE, "targets": {"tag": True}}])
     assert report.decisions == []
-    assert clean_sim.requests.counts() == {"sagemaker:ListNotebookInstances": 2, "tagging:GetResources": 1}
+    assert clean_sim.requests.counts() == {"sagemaker:ListNotebookInstances": 2,
+                                           "resourcegroupstaggingapi:GetResources": 1}
 
 
 def test_given_studio_apps_when_the_stop_is_due_then_they_are_deleted_and_their_owners_stay(

@@ -114,4 +114,4 @@ def test_given_a_week_of_runs_every_ten_minutes_then_notebooks_change_exactly_at
     assert calls["sagemaker:StartNotebookInstance"] + calls["sagemaker:StopNotebookInstance"] == made
     assert outcomes <= {"done", "in-state"}
     steps = (END - BEGIN) // STEP
-    assert calls["sagemaker:ListNotebookInstances"] == calls["tagging:GetResources"] == steps
+    assert calls["sagemaker:ListNotebookInstances"] == calls["resourcegroupstaggingapi:GetResources"] == steps

@@ -38,7 +38,8 @@ __all__ = [
 Protocol = Literal["json", "query", "rpc-v2-cbor", "rest-json", "rest-xml"]
 
 # SigV4 signing names that differ from the boto3 client name.
-SIGNING_NAME_TO_SERVICE = {"monitoring": "cloudwatch", "email": "ses", "states": "stepfunctions"}
+SIGNING_NAME_TO_SERVICE = {"monitoring": "cloudwatch", "email": "ses", "states": "stepfunctions",
+                           "tagging": "resourcegroupstaggingapi"}
 
 DEFAULT_ACCOUNT_ID = "123456789012"
 
