@@ -351,16 +351,22 @@ class S3Store(StateStore):
         except (ClientError, BotoCoreError) as exc:
             raise self._fail("write", key, exc) from exc
 
-    def get_json(self, key: str) -> dict[str, Any] | None:
+    def _get_bytes(self, key: str) -> bytes | None:
+        """The object's bytes, or None when there is no such object."""
         try:
-            response = self.s3.get_object(Bucket=self.bucket, Key=self._object_key(key))
-            text = response["Body"].read()
+            body: bytes = self.s3.get_object(Bucket=self.bucket, Key=self._object_key(key))["Body"].read()
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 return None
             raise self._fail("read", key, exc) from exc
         except BotoCoreError as exc:
             raise self._fail("read", key, exc) from exc
+        return body
+
+    def get_json(self, key: str) -> dict[str, Any] | None:
+        text = self._get_bytes(key)
+        if text is None:
+            return None
         try:
             doc = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -398,15 +404,9 @@ class S3Store(StateStore):
             raise self._fail("write", key, exc) from exc
 
     def _read_record(self, key: str) -> StoredRecord | Unreadable | None:
-        try:
-            response = self.s3.get_object(Bucket=self.bucket, Key=self._object_key(key))
-            raw = response["Body"].read()
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-                return None
-            raise self._fail("read", key, exc) from exc
-        except BotoCoreError as exc:
-            raise self._fail("read", key, exc) from exc
+        raw = self._get_bytes(key)
+        if raw is None:
+            return None
         where = self.location(key)
         try:
             return StoredRecord(where, json.loads(raw.decode("utf-8")))
