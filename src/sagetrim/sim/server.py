@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 import boto3
 
@@ -120,11 +120,24 @@ class RequestLog:
 
 
 class SimSession(boto3.Session):
-    """A boto3 session whose clients and resources talk to a SimServer unless told otherwise."""
+    """A boto3 session whose clients and resources talk to a SimServer unless told otherwise.
+
+    Sim sessions share one botocore data loader: a new session otherwise reads and parses every service
+    model again (tens of milliseconds per client), which is most of what a test making many sessions spends.
+    """
+
+    _shared_loader: ClassVar[Any] = None
+    _loader_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self, endpoint_url: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.endpoint_url = endpoint_url
+        with SimSession._loader_lock:
+            if SimSession._shared_loader is None:
+                SimSession._shared_loader = self._loader  # already searching boto3's own data as well
+            else:
+                self._session.register_component("data_loader", SimSession._shared_loader)
+                self._loader = SimSession._shared_loader
 
     def client(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         """Like :meth:`boto3.Session.client`, with ``endpoint_url`` defaulting to the sim."""
