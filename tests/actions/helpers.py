@@ -83,3 +83,33 @@ def finding(sim: SimServer, kind: str, name: str, action: Action, *, region: str
 def endpoint_exists(sim: SimServer, name: str, region: str = REGION) -> bool:
     names = [e["EndpointName"] for e in sim.client("sagemaker", region).list_endpoints(MaxResults=100)["Endpoints"]]
     return name in names
+
+
+def observed(sim: SimServer, name: str, region: str = REGION) -> dict[str, Any]:
+    """What makes an endpoint the endpoint it is, read from the account (ids and times left out)."""
+    sm, aas = sim.client("sagemaker", region), sim.client("application-autoscaling", region)
+    endpoint = sm.describe_endpoint(EndpointName=name)
+    config = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+    models = {}
+    for variant in config["ProductionVariants"]:
+        model = sm.describe_model(ModelName=variant["ModelName"])
+        models[model["ModelName"]] = {
+            "container": model["PrimaryContainer"], "role": model["ExecutionRoleArn"], "vpc": model["VpcConfig"],
+            "tags": sm.list_tags(ResourceArn=model["ModelArn"])["Tags"],
+        }
+    ids = [f"endpoint/{name}/variant/{v['VariantName']}" for v in config["ProductionVariants"]]
+    targets = aas.describe_scalable_targets(ServiceNamespace="sagemaker", ResourceIds=ids)["ScalableTargets"]
+    policies = [p for rid in ids
+                for p in aas.describe_scaling_policies(ServiceNamespace="sagemaker", ResourceId=rid)["ScalingPolicies"]]
+    return {
+        "config_name": endpoint["EndpointConfigName"],
+        "status": endpoint["EndpointStatus"],
+        "variants": config["ProductionVariants"],
+        "data_capture": config.get("DataCaptureConfig"),
+        "endpoint_tags": sm.list_tags(ResourceArn=endpoint["EndpointArn"])["Tags"],
+        "config_tags": sm.list_tags(ResourceArn=config["EndpointConfigArn"])["Tags"],
+        "models": models,
+        "targets": [(t["ResourceId"], t["ScalableDimension"], t["MinCapacity"], t["MaxCapacity"]) for t in targets],
+        "policies": [(p["PolicyName"], p["PolicyType"], p["TargetTrackingScalingPolicyConfiguration"])
+                     for p in policies],
+    }

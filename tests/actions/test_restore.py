@@ -14,39 +14,9 @@ from sagetrim.actions.state import LocalStore
 from sagetrim.errors import UsageError
 from sagetrim.rules.model import Action
 from sagetrim.sim import SimServer
-from tests.actions.helpers import REGION, endpoint_exists, finding, make_endpoint
+from tests.actions.helpers import REGION, endpoint_exists, finding, make_endpoint, observed
 
 NOW = datetime(2025, 5, 2, 3, 4, 5, tzinfo=UTC)
-
-
-def observed(clean_sim: SimServer, name: str) -> dict[str, Any]:
-    """What makes an endpoint the endpoint it is, read from the account (ids and times left out)."""
-    sm, aas = clean_sim.client("sagemaker", REGION), clean_sim.client("application-autoscaling", REGION)
-    endpoint = sm.describe_endpoint(EndpointName=name)
-    config = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
-    models = {}
-    for variant in config["ProductionVariants"]:
-        model = sm.describe_model(ModelName=variant["ModelName"])
-        models[model["ModelName"]] = {
-            "container": model["PrimaryContainer"], "role": model["ExecutionRoleArn"], "vpc": model["VpcConfig"],
-            "tags": sm.list_tags(ResourceArn=model["ModelArn"])["Tags"],
-        }
-    ids = [f"endpoint/{name}/variant/{v['VariantName']}" for v in config["ProductionVariants"]]
-    targets = aas.describe_scalable_targets(ServiceNamespace="sagemaker", ResourceIds=ids)["ScalableTargets"]
-    policies = [p for rid in ids
-                for p in aas.describe_scaling_policies(ServiceNamespace="sagemaker", ResourceId=rid)["ScalingPolicies"]]
-    return {
-        "config_name": endpoint["EndpointConfigName"],
-        "status": endpoint["EndpointStatus"],
-        "variants": config["ProductionVariants"],
-        "data_capture": config.get("DataCaptureConfig"),
-        "endpoint_tags": sm.list_tags(ResourceArn=endpoint["EndpointArn"])["Tags"],
-        "config_tags": sm.list_tags(ResourceArn=config["EndpointConfigArn"])["Tags"],
-        "models": models,
-        "targets": [(t["ResourceId"], t["ScalableDimension"], t["MinCapacity"], t["MaxCapacity"]) for t in targets],
-        "policies": [(p["PolicyName"], p["PolicyType"], p["TargetTrackingScalingPolicyConfiguration"])
-                     for p in policies],
-    }
 
 
 def _restore(clean_sim: SimServer, store: LocalStore, name: str, **kwargs: Any) -> Any:

@@ -179,7 +179,8 @@ class _Run:
     store: StateStore
     recheck: Recheck | None
     clock: Callable[[], datetime]
-    intend: Callable[[Finding, str | None], None]  # journals the intent; call right before the change
+    # Journals the intent (with the backup key and its digest, if any); call right before the change.
+    intend: Callable[[Finding, str | None, str | None], None]
 
     def recheck_reason(self, finding: Finding) -> str | None:
         if self.recheck is None:
@@ -244,7 +245,7 @@ class StopNotebook(ResourceAction):
             return _Result("skipped", reason)
         if is_excluded(list_tags(sm, notebook["NotebookInstanceArn"])):
             return _Result("skipped", OPTED_OUT)
-        run.intend(finding, None)
+        run.intend(finding, None, None)
         try:
             sm.stop_notebook_instance(NotebookInstanceName=finding.name)
         except ClientError as exc:
@@ -287,7 +288,7 @@ class DeleteEndpoint(ResourceAction):
             return _Result("skipped", reason, key, digest)
         if is_excluded(list_tags(sm, doc["endpoint"]["EndpointArn"])):
             return _Result("skipped", OPTED_OUT, key, digest)
-        run.intend(finding, key)
+        run.intend(finding, key, digest)
         try:
             sm.delete_endpoint(EndpointName=finding.name)
         except ClientError as exc:
@@ -346,7 +347,7 @@ class TagResource(ResourceAction):
         current = {t["Key"]: t["Value"] for t in tags}
         if all(current.get(k) == v for k, v in wanted.items()):
             return _Result("skipped", "already tagged")
-        run.intend(finding, None)
+        run.intend(finding, None, None)
         sm.add_tags(ResourceArn=finding.arn, Tags=[{"Key": k, "Value": v} for k, v in wanted.items()])
         return _Result("done", "tagged " + ", ".join(f"{k} = {v}" for k, v in wanted.items()))
 
@@ -565,12 +566,12 @@ def carry_out(findings: Iterable[Finding], *, session_for: SessionFor, store: St
         for j in work:
             record(j, _Result("deferred", why))
 
-    def intend(f: Finding, backup: str | None) -> None:
+    def intend(f: Finding, backup: str | None, digest: str | None) -> None:
         i = ran[-1]
         spec = ACTIONS[f.action]
         action_ids[i] = uuid.uuid4().hex
         try:
-            journal.record(entry(i, _Result("started", spec.describe(f).removeprefix("would "), backup)))
+            journal.record(entry(i, _Result("started", spec.describe(f).removeprefix("would "), backup, digest)))
         except StoreError as exc:
             del action_ids[i]
             raise _JournalFailed(exc) from exc

@@ -461,6 +461,7 @@ class FaultyStore(StateStore):
     def __init__(self, inner: StateStore) -> None:
         self.inner = inner
         self.faults: list[StoreFault] = []
+        self.calls: list[tuple[StoreOperation, str]] = []  # every operation asked of the store, in order
         self._lock = threading.Lock()
 
     def fail(self, operation: StoreOperation, effect: StoreEffect = "error", *, prefix: str = "", skip: int = 0,
@@ -479,6 +480,7 @@ class FaultyStore(StateStore):
 
     def _pick(self, operation: StoreOperation, key: str) -> StoreFault | None:
         with self._lock:
+            self.calls.append((operation, key))
             return next((f for f in self.faults if f.fires(operation, key)), None)
 
     def _before(self, fault: StoreFault | None, operation: str, key: str) -> None:
@@ -514,11 +516,12 @@ class FaultyStore(StateStore):
         self._before(fault, "list", prefix)
         return self.inner.list_keys(prefix)
 
-    def append_record(self, stream: str, record: dict[str, Any], when: datetime) -> None:
+    def append_record(self, stream: str, record: dict[str, Any], when: datetime, *, once: str | None = None) -> bool:
         fault = self._pick("append_record", stream)
         self._before(fault, "append to", stream)
-        self.inner.append_record(stream, record, when)
+        written = self.inner.append_record(stream, record, when, once=once)
         self._after(fault, "append to", stream)
+        return written
 
     def read_stream(self, stream: str, since: datetime | None = None) -> StreamRead:
         fault = self._pick("read_stream", stream)
