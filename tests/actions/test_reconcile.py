@@ -3,6 +3,7 @@ AWS shows, once."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -14,6 +15,7 @@ from sagetrim.actions.state import LocalStore
 from sagetrim.rules.model import Action
 from sagetrim.sim import SimServer
 from sagetrim.sim.faults import SimulatedKill
+from sagetrim.sim.server import SimSession
 from tests.actions.helpers import REGION, endpoint_exists, finding, make_endpoint, make_notebook
 
 NOW = datetime(2025, 5, 2, 3, 4, 5, tzinfo=UTC)
@@ -89,3 +91,33 @@ def test_given_an_account_that_cannot_be_reached_when_settling_then_the_intent_s
     assert [e.outcome for e in Journal(store).entries()] == ["started"], "nothing is guessed"
     clean_sim.faults.clear()
     assert settle(clean_sim, store) == [("churn", "done", True)]
+
+
+def test_given_two_runs_settling_one_interrupted_action_at_once_then_its_outcome_is_recorded_once(
+    clean_sim: SimServer, store: LocalStore
+) -> None:
+    make_endpoint(clean_sim, "churn")
+    clean_sim.faults.kill("after", operation="DeleteEndpoint")
+    with pytest.raises(SimulatedKill):
+        apply(clean_sim, store, finding(clean_sim, "endpoint", "churn", Action.DELETE_ENDPOINT))
+    both_read_the_journal = threading.Barrier(2)
+
+    def session_for(account: str, region: str) -> SimSession:
+        both_read_the_journal.wait(timeout=10)  # each run found the intent open before either settles it
+        return clean_sim.session(region)
+
+    results: list[list[tuple[str, str, bool]]] = []
+
+    def run() -> None:
+        settled = reconcile(Journal(store), session_for, NOW)
+        results.append([(s.intent.name, s.outcome, s.recorded) for s in settled])
+
+    runs = [threading.Thread(target=run) for _ in range(2)]
+    for t in runs:
+        t.start()
+    for t in runs:
+        t.join()
+
+    assert sorted(results) == [[], [("churn", "done", True)]], "one run records it; the other leaves it"
+    assert [e.outcome for e in Journal(store).entries()] == ["started", "done"]
+    assert settle(clean_sim, store) == []

@@ -220,3 +220,78 @@ def test_given_an_s3_record_whose_answer_is_lost_when_retried_then_it_is_stored_
 
     assert lost.fired == 1
     assert store.read_records("journal") == [{"n": 1}], "If-None-Match: the retry neither overwrote nor doubled it"
+
+
+def _race(append: object, writers: int = 6) -> list[bool]:
+    """Run ``append`` (returning whether it wrote) in ``writers`` threads released at once."""
+    start = threading.Barrier(writers)
+    results: list[bool] = []
+    lock = threading.Lock()
+
+    def writer() -> None:
+        start.wait()
+        written = append()  # type: ignore[operator]
+        with lock:
+            results.append(written)
+
+    threads = [threading.Thread(target=writer) for _ in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def test_given_writers_racing_to_append_one_record_id_to_a_local_stream_then_exactly_one_does(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    store.append_record("journal", {"n": 0}, WHEN)
+
+    results = _race(lambda: LocalStore(tmp_path).append_record("journal", {"n": 1}, WHEN, once="a1.settled"))
+
+    assert sorted(results) == [False] * 5 + [True]
+    assert store.read_records("journal") == [{"n": 0}, {"n": 1, "once": "a1.settled"}]
+    assert store.append_record("journal", {"n": 2}, WHEN, once="a2.settled"), "another id is written"
+
+
+def test_given_writers_racing_to_append_one_record_id_to_an_s3_stream_then_exactly_one_does(
+    clean_sim: SimServer
+) -> None:
+    clean_sim.client("s3").create_bucket(Bucket="sagetrim-state")
+    session = clean_sim.session()
+
+    results = _race(lambda: open_store("s3://sagetrim-state/prod", session).append_record(
+        "journal", {"n": 1}, WHEN, once="a1.settled"))
+
+    store = open_store("s3://sagetrim-state/prod", session)
+    assert sorted(results) == [False] * 5 + [True]
+    assert store.read_records("journal") == [{"n": 1, "once": "a1.settled"}]
+    assert store.append_record("journal", {"n": 2}, WHEN, once="a2.settled"), "another id is written"
+
+
+def test_given_a_record_id_that_is_not_a_plain_name_when_appending_then_it_is_refused(tmp_path: Path) -> None:
+    for bad in ("../x", "a/b", "", "x" * 200):
+        with pytest.raises(ValueError, match="not a valid record id"):
+            LocalStore(tmp_path).append_record("journal", {}, WHEN, once=bad)
+    assert LocalStore(tmp_path).read_records("journal") == []
+
+
+@pytest.mark.parametrize(("content", "why"), [
+    (b"[" * 100_000, "nested too deeply"),
+    (b'{"n": ' + b"9" * 5000 + b"}", "not valid JSON"),
+    (b'{"name": "\xff"}', "not UTF-8 text"),
+    (b"[1, 2]", "does not hold a JSON object"),
+])
+def test_given_a_stored_document_that_cannot_be_read_when_it_is_read_then_store_error_says_why(
+    tmp_path: Path, clean_sim: SimServer, content: bytes, why: str
+) -> None:
+    local = LocalStore(tmp_path)
+    (tmp_path / "backups").mkdir()
+    (tmp_path / "backups" / "b.json").write_bytes(content)
+    s3 = clean_sim.client("s3")
+    s3.create_bucket(Bucket="sagetrim-state")
+    s3.put_object(Bucket="sagetrim-state", Key="prod/backups/b.json", Body=content)
+
+    for store in (local, open_store("s3://sagetrim-state/prod", clean_sim.session())):
+        with pytest.raises(StoreError, match=why) as raised:
+            store.get_json("backups/b.json")
+        assert store.location("backups/b.json") in str(raised.value)

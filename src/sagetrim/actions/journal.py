@@ -143,6 +143,18 @@ class Journal:
         """
         self.store.append_record(STREAM, entry.to_json(), entry.time)
 
+    def record_once(self, entry: JournalEntry, *, once: str, filed: datetime) -> bool:
+        """Append one entry unless an entry with the same ``once`` id, filed at ``filed``, is there already:
+        of runs racing to record it, exactly one does.
+
+        Returns:
+            Whether this call recorded it.
+
+        Raises:
+            StoreError: the entry could not be written.
+        """
+        return self.store.append_record(STREAM, entry.to_json(), filed, once=once)
+
     def read(self, since: datetime | None = None, name: str | None = None) -> JournalRead:
         """The entries, oldest first, and what could not be read (skipped, with where and why).
 

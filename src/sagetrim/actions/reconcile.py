@@ -103,6 +103,8 @@ def reconcile(journal: Journal, session_for: Callable[[str, str], boto3.Session]
     Raises:
         StoreError: the journal could not be read, or an outcome could not be written (the outcomes
             returned so far were recorded; the others stay open).
+
+    An intent another run settled at the same time is left out of the result (that run reports it).
     """
     settled: list[Settled] = []
     for intent in journal.read(since=now - RECONCILE_WINDOW).open_intents():
@@ -118,7 +120,16 @@ def reconcile(journal: Journal, session_for: Callable[[str, str], boto3.Session]
                 settled.append(Settled(intent, "started", f"could not be checked ({error_text(exc)}); "
                                                           "the next applied run checks again", recorded=False))
                 continue
-        journal.record(replace(intent, time=now, outcome=outcome, reason=_PREFIX + reason,
-                               extra={**intent.extra, "reconciled": True}))
-        settled.append(Settled(intent, outcome, _PREFIX + reason, recorded=True))
+        settled_entry = replace(intent, time=now, outcome=outcome, reason=_PREFIX + reason,
+                                extra={**intent.extra, "reconciled": True})
+        # Two runs may settle one intent at once (a schedule delivered twice, a user beside the schedule):
+        # the record is filed under the intent's time with an id of its own, so only one of them lands.
+        try:
+            recorded = journal.record_once(settled_entry, once=f"{intent.action_id}.settled", filed=intent.time)
+        except ValueError:  # an action id sagetrim never writes: the record was edited by hand
+            settled.append(Settled(intent, "started", f"its action id {intent.action_id!r} is not one sagetrim "
+                                                      "writes, so its outcome cannot be recorded", recorded=False))
+            continue
+        if recorded:
+            settled.append(Settled(intent, outcome, _PREFIX + reason, recorded=True))
     return settled

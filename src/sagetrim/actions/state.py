@@ -93,8 +93,33 @@ def _day_path(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y/%m/%d")
 
 
-def _record_name(when: datetime) -> str:
-    return f"{when.astimezone(UTC).strftime('%H%M%S.%fZ')}-{uuid.uuid4().hex[:12]}.json"
+def _record_name(when: datetime, once: str | None = None) -> str:
+    return f"{when.astimezone(UTC).strftime('%H%M%S.%fZ')}-{once or uuid.uuid4().hex[:12]}.json"
+
+
+ONCE_FIELD = "once"  # the field a record written with `once` carries it in
+_ONCE = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+
+
+def _check_once(once: str | None) -> str | None:
+    if once is not None and not _ONCE.match(once):
+        raise ValueError(f"not a valid record id: {once!r}")
+    return once
+
+
+def _why_unreadable(raw: bytes) -> tuple[Any, str | None]:
+    """A stored document or record decoded, or why it cannot be: not UTF-8, not JSON, nested too deeply (a
+    hand-edited or hostile file must not end the reader with a RecursionError), an integer too long."""
+    try:
+        return json.loads(raw.decode("utf-8")), None
+    except UnicodeDecodeError:
+        return None, "not UTF-8 text"
+    except json.JSONDecodeError as exc:
+        return None, f"not valid JSON ({exc.msg} at column {exc.colno})"
+    except ValueError as exc:
+        return None, f"not valid JSON ({exc})"
+    except RecursionError:
+        return None, "not readable (nested too deeply)"
 
 
 class StateStore(ABC):
@@ -125,8 +150,18 @@ class StateStore(ABC):
         """
 
     @abstractmethod
-    def append_record(self, stream: str, record: dict[str, Any], when: datetime) -> None:
+    def append_record(self, stream: str, record: dict[str, Any], when: datetime, *, once: str | None = None) -> bool:
         """Append one record to a stream; concurrent writers never overwrite one another.
+
+        Args:
+            stream: the stream's name (``journal``).
+            record: the record; with ``once`` it is written with ``once`` in its field :data:`ONCE_FIELD`.
+            when: the record's time, which files it (by day).
+            once: an id (letters, digits, ``_.:-``) no two records filed at the same ``when`` may share: of
+                writers racing to append a record with one id at one time, exactly one succeeds.
+
+        Returns:
+            Whether the record was written (False: a record with this ``once`` was there already).
 
         Raises:
             StoreError: the record could not be written.
@@ -209,15 +244,14 @@ class LocalStore(StateStore):
     def get_json(self, key: str) -> dict[str, Any] | None:
         path = self._path(key)
         try:
-            text = path.read_text(encoding="utf-8")
+            raw = path.read_bytes()
         except FileNotFoundError:
             return None
         except OSError as exc:
             raise StoreError(f"could not read {path}: {exc.strerror or exc}") from exc
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise StoreError(f"{path} is not valid JSON: {exc}") from exc
+        doc, why = _why_unreadable(raw)
+        if why is not None:
+            raise StoreError(f"{path} is {why}")
         if not isinstance(doc, dict):
             raise StoreError(f"{path} does not hold a JSON object")
         return doc
@@ -241,11 +275,14 @@ class LocalStore(StateStore):
     def _stream_path(self, stream: str) -> Path:
         return self._path(f"{stream}.jsonl")
 
-    def append_record(self, stream: str, record: dict[str, Any], when: datetime) -> None:
+    def append_record(self, stream: str, record: dict[str, Any], when: datetime, *, once: str | None = None) -> bool:
         """Append one line under an exclusive lock, checked: every byte is written and synced, or the file is
         cut back to its length before, so a full disk or a short write never leaves half a line. A line a
-        crash left without its newline gets one first, so a new record never glues onto it."""
+        crash left without its newline gets one first, so a new record never glues onto it. With ``once``,
+        the file is searched under the same lock for a record carrying it."""
         path = self._stream_path(stream)
+        if _check_once(once) is not None:
+            record = {**record, ONCE_FIELD: once}
         line = (json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n").encode()
         try:
             self._mkdir(path.parent)
@@ -256,6 +293,8 @@ class LocalStore(StateStore):
             if fcntl is not None:
                 fcntl.flock(fd, fcntl.LOCK_EX)
             size = os.fstat(fd).st_size
+            if once is not None and _holds_once(os.pread(fd, size, 0), once):
+                return False
             if size and os.pread(fd, 1, size - 1) != b"\n":
                 line = b"\n" + line
             try:
@@ -268,6 +307,7 @@ class LocalStore(StateStore):
             raise StoreError(f"could not append to {path}: {exc.strerror or exc}") from exc
         finally:
             os.close(fd)  # closing releases the lock
+        return True
 
     def read_stream(self, stream: str, since: datetime | None = None) -> StreamRead:
         path = self._stream_path(stream)
@@ -282,12 +322,11 @@ class LocalStore(StateStore):
             if not raw.strip():
                 continue
             where = f"line {number}"
-            try:
-                out.records.append(StoredRecord(where, json.loads(raw.decode("utf-8"))))
-            except UnicodeDecodeError:
-                out.unreadable.append(Unreadable(where, "not UTF-8 text"))
-            except json.JSONDecodeError as exc:
-                out.unreadable.append(Unreadable(where, f"not valid JSON ({exc.msg} at column {exc.colno})"))
+            doc, why = _why_unreadable(raw)
+            if why is None:
+                out.records.append(StoredRecord(where, doc))
+            else:
+                out.unreadable.append(Unreadable(where, why))
         return out
 
     def location(self, key: str = "") -> str:
@@ -295,6 +334,17 @@ class LocalStore(StateStore):
 
     def stream_location(self, stream: str) -> str:
         return str(self._stream_path(stream))
+
+
+def _holds_once(data: bytes, once: str) -> bool:
+    """Whether a JSON Lines stream holds a record whose :data:`ONCE_FIELD` is ``once``."""
+    needle = once.encode()
+    for raw in data.split(b"\n"):
+        if needle in raw:
+            doc, _ = _why_unreadable(raw)
+            if isinstance(doc, dict) and doc.get(ONCE_FIELD) == once:
+                return True
+    return False
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -364,13 +414,12 @@ class S3Store(StateStore):
         return body
 
     def get_json(self, key: str) -> dict[str, Any] | None:
-        text = self._get_bytes(key)
-        if text is None:
+        raw = self._get_bytes(key)
+        if raw is None:
             return None
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise StoreError(f"{self.location(key)} is not valid JSON: {exc}") from exc
+        doc, why = _why_unreadable(raw)
+        if why is not None:
+            raise StoreError(f"{self.location(key)} is {why}")
         if not isinstance(doc, dict):
             raise StoreError(f"{self.location(key)} does not hold a JSON object")
         return doc
@@ -390,30 +439,36 @@ class S3Store(StateStore):
     def list_keys(self, prefix: str) -> list[str]:
         return self._list(prefix)
 
-    def append_record(self, stream: str, record: dict[str, Any], when: datetime) -> None:
-        key = f"{stream}/{_day_path(when)}/{_record_name(when)}"
+    def append_record(self, stream: str, record: dict[str, Any], when: datetime, *, once: str | None = None) -> bool:
+        """One object per record, under a key of its time and a random part (or ``once``, so that racing
+        writers of one id meet at one key), written with ``If-None-Match: *``."""
+        key = f"{stream}/{_day_path(when)}/{_record_name(when, _check_once(once))}"
+        if once is not None:
+            record = {**record, ONCE_FIELD: once}
         body = json.dumps(record, sort_keys=True, separators=(",", ":")).encode()
         try:
             self.s3.put_object(Bucket=self.bucket, Key=self._object_key(key), Body=body,
                                ContentType="application/json", IfNoneMatch="*")
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "PreconditionFailed":
-                return  # an earlier attempt of this very put landed (the key is unique to this record)
+            code = exc.response.get("Error", {}).get("Code")
+            if code == "PreconditionFailed":
+                # The key is unique to this record, or to its `once`: an earlier attempt of this very put
+                # landed, or another writer's record with the same `once` did.
+                return once is None
+            if code == "ConditionalRequestConflict" and once is not None:
+                return False  # another writer's put of this key is in flight and will land
             raise self._fail("write", key, exc) from exc
         except BotoCoreError as exc:
             raise self._fail("write", key, exc) from exc
+        return True
 
     def _read_record(self, key: str) -> StoredRecord | Unreadable | None:
         raw = self._get_bytes(key)
         if raw is None:
             return None
         where = self.location(key)
-        try:
-            return StoredRecord(where, json.loads(raw.decode("utf-8")))
-        except UnicodeDecodeError:
-            return Unreadable(where, "not UTF-8 text")
-        except json.JSONDecodeError as exc:
-            return Unreadable(where, f"not valid JSON ({exc.msg} at column {exc.colno})")
+        doc, why = _why_unreadable(raw)
+        return StoredRecord(where, doc) if why is None else Unreadable(where, why)
 
     def read_stream(self, stream: str, since: datetime | None = None) -> StreamRead:
         # Keys sort by day, so listing can start at the day of `since`.
