@@ -48,6 +48,17 @@ def test_without_apply_act_plans_and_changes_nothing(fleet):
     assert endpoints(sim) == {"stale-model", "late-traffic", "busy-model", "kept-on-purpose"}
 
 
+def test_a_run_whose_time_budget_leaves_actions_for_the_next_run_exits_5_and_changes_nothing(fleet):
+    sim, env, _ = fleet
+    result = run_cli("act", "--rules", "idle-endpoint", "--apply", "--time-budget", "2s", "--format", "json",
+                     env=env)
+    assert result.code == 5, result.err
+    doc = json.loads(result.out)
+    assert {o["name"]: o["status"] for o in doc["outcomes"]} == {"stale-model": "deferred", "late-traffic": "deferred"}
+    assert "--time-budget 2s" in doc["outcomes"][0]["reason"]
+    assert endpoints(sim) == {"stale-model", "late-traffic", "busy-model", "kept-on-purpose"}
+
+
 def test_traffic_between_scan_and_act_keeps_the_endpoint(fleet, monkeypatch):
     sim, _, state = fleet
     original = act_module.carry_out
@@ -119,13 +130,17 @@ def test_a_damaged_journal_is_read_around_its_broken_lines(fleet, tmp_path):
         b'{"time": "2025-06-01T12:00:00+00:00", "action": "tag", "outcome": "done", "name": "a", "region": "r"}\n'
         b'{"time": "2025-06-01T12:01:00+00:00", "action": "ta\n'
         b'\xff\xfe\n'
-        b'{"time": "soon", "outcome": "done"}\n')
+        b'{"time": "soon", "outcome": "done"}\n'
+        + b'[' * 100_000 + b'\n'
+        + b'{"n": ' + b'9' * 5000 + b'}\n')
     result = run_cli("journal", "--format", "json", env={**env, "SAGETRIM_STATE_DIR": str(tmp_path)})
     assert result.code == 0, result.err
     doc = json.loads(result.out)
     assert [e["name"] for e in doc["entries"]] == ["a"]
-    assert [u["where"] for u in doc["unreadable"]] == ["line 2", "line 3", "line 4"]
-    assert "skipped 3 unreadable journal record(s)" in result.err and "line 2, line 3, line 4" in result.err
+    why = {u["where"]: u["why"] for u in doc["unreadable"]}
+    assert sorted(why) == ["line 2", "line 3", "line 4", "line 5", "line 6"]
+    assert "nested too deeply" in why["line 5"] and "not valid JSON" in why["line 6"]
+    assert "skipped 5 unreadable journal record(s)" in result.err
 
 
 def test_a_region_that_cannot_be_scanned_is_reported_with_exit_4_not_as_no_findings(fleet):

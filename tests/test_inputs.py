@@ -187,6 +187,9 @@ def test_given_a_settings_mistake_when_config_check_then_exit_2_naming_it(
     ("autostop", "lifecycle-config", "--idle-minutes", "30", "--instance-type", "ml.zz9.huge"),
     ("autostop", "install", "nb", "--idle-minutes", "30", "--timeout-minutes", str(10**30)),
     ("config", "check", "--config", "/dev/zero"),
+    ("act", "--apply", "--output", "/"),
+    ("scan", "--output", "/dev/null/report.json"),
+    ("journal", "--output", "/tmp"),
 ])
 def test_given_a_bad_option_when_run_then_exit_2_in_under_a_second_without_touching_aws(args: tuple[str, ...],
                                                                                         tmp_path: Path) -> None:

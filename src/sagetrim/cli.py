@@ -14,7 +14,7 @@ from sagetrim import __version__
 from sagetrim.agent import cli as autostop_cli
 from sagetrim.clikit import DefaultCommandGroup, FormatOption, ProgressDisplay, finite_option, split_csv
 from sagetrim.errors import SagetrimError, UsageError
-from sagetrim.inputs import check_region, check_regions, check_role_arn
+from sagetrim.inputs import check_region, check_regions, check_role_arn, output_path
 from sagetrim.report.output import Format, emit
 from sagetrim.report.terminal import SafeConsole, styled
 
@@ -41,7 +41,8 @@ RegionOption = Annotated[
 ]
 ProfileOption = Annotated[str | None, typer.Option("--profile", help="AWS profile from ~/.aws/config.")]
 OutputOption = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Write to this file instead of the terminal.")
+    Path | None, typer.Option("--output", "-o", help="Write to this file instead of the terminal.",
+                              callback=output_path)
 ]
 
 
@@ -207,7 +208,7 @@ def scan(
     fail_on: Annotated[str | None, typer.Option("--fail-on", help="Exit with status 3 when a finding is at least "
                        "this severe: low, medium or high (for pipelines).")] = None,
     html: Annotated[Path | None, typer.Option("--html", help="Also write a single-file HTML report (offline, "
-                    "with charts) to this file.")] = None,
+                    "with charts) to this file.", callback=output_path)] = None,
 ) -> None:
     """Inventory every SageMaker resource that bills, with its cost, and the findings of the rules. Read-only.
 
@@ -270,7 +271,7 @@ def act(
     backup that `restore` turns back into the endpoint), tag. Dry run unless --apply; every action is journaled.
 
     Exit status 0, or 1 when an action failed, or 4 when an account or region could not be scanned (the
-    rest was, and was acted on)."""
+    rest was, and was acted on), or 5 when --time-budget left actions for the next run."""
     from sagetrim.actions.budget import TimeBudget
     from sagetrim.aws.session import make_session
     from sagetrim.catalog import load_catalog
@@ -309,6 +310,12 @@ def act(
                 err_console.print(styled(("not scanned:", "yellow"), f" {e.account} {e.region} {e.kind}: {e.code}: "
                                          f"{e.message}"), highlight=False)
         raise typer.Exit(4)
+    deferred = sum(o.status == "deferred" for o in run.report.outcomes)
+    if deferred:
+        if fmt is not Format.TABLE or output is not None:
+            err_console.print(styled(("deferred:", "yellow"), f" {deferred} action(s) did not fit in the time "
+                                     "budget; the next `sagetrim act --apply` carries them out"), highlight=False)
+        raise typer.Exit(5)
 
 
 @app.command()
@@ -534,7 +541,8 @@ app.add_typer(deploy_app, name="deploy")
 @deploy_app.command("template")
 def deploy_template(
     config: ConfigOption = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the template here.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the template here.",
+                                  callback=output_path)] = None,
 ) -> None:
     """The CloudFormation template (YAML): Lambda functions, EventBridge rules for the scan cycle and each
     schedule, an SNS topic, the state bucket and a least-privilege role; a StackSet-ready member role."""
@@ -549,7 +557,8 @@ def deploy_template(
 
 @deploy_app.command("package")
 def deploy_package(
-    out: Annotated[Path, typer.Option("--out", "-o", help="The zip to write.")] = Path("sagetrim-lambda.zip"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="The zip to write.",
+                                  callback=output_path)] = Path("sagetrim-lambda.zip"),
     no_sdk: Annotated[bool, typer.Option("--no-sdk", help="Leave boto3 out and use the Lambda runtime's.")] = False,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.TABLE,
 ) -> None:
@@ -583,7 +592,8 @@ def guardrails_policy(
                      "ml.m5.large; comma-separated or repeated. [default: every type]")] = None,
     deny_gpu: Annotated[bool, typer.Option("--deny-gpu", help="Deny every GPU instance type.")] = False,
     max_size: Annotated[str | None, typer.Option("--max-size", help="Deny sizes above this one, e.g. 4xlarge.")] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the policy here.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the policy here.",
+                                  callback=output_path)] = None,
 ) -> None:
     """Write an IAM policy that denies launching SageMaker instances outside the allowed types
     (notebooks, Studio apps and spaces, training, tuning, processing, transform, endpoint configurations, ...)."""
@@ -667,7 +677,8 @@ app.add_typer(config_app, name="config")
 
 @config_app.command("init")
 def config_init(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write it.")] = Path("sagetrim.yaml"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write it.",
+                                  callback=output_path)] = Path("sagetrim.yaml"),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented example settings file with every key and its default."""

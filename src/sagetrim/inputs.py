@@ -105,6 +105,38 @@ def read_text(path: Path, *, what: str = "file", max_bytes: int = MAX_FILE_BYTES
     return decode_text(data, source=f"the {what} {path}")
 
 
+def check_output_path(path: Path, *, option: str = "--output") -> Path:
+    """A file a command may write its result to, checked before the command does anything: not a
+    directory, not under a file, and not a block device or socket (a FIFO or a character device such as
+    ``/dev/stdout`` is written to as a stream, as shells expect).
+
+    Raises:
+        UsageError: what is wrong with the path; nothing was done.
+    """
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        info = None
+    except OSError as exc:
+        raise UsageError(f"{option} {path}: {exc.strerror or exc}; give a file path that can be written.") from None
+    if info is not None and not (stat.S_ISREG(info.st_mode) or stat.S_ISFIFO(info.st_mode)
+                                 or stat.S_ISCHR(info.st_mode)):
+        raise UsageError(f"{option} {path} is {_kind(info.st_mode)}; give a file path (e.g. {path}/report.json).")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise UsageError(f"{option} {path}: {parent} is a file, not a directory; give a path in a "
+                                 "directory.")
+            break
+    return path
+
+
+def output_path(ctx: Any, param: Any, value: Path | None) -> Path | None:
+    """A Click/Typer callback for an option naming a file to write: checked (see :func:`check_output_path`)
+    while the command line is parsed, before the command does anything."""
+    return None if value is None else check_output_path(value, option=param.opts[0])
+
+
 def decode_text(data: bytes, *, source: str) -> str:
     """``data`` as UTF-8 text (a byte-order mark is dropped).
 

@@ -146,6 +146,30 @@ def test_given_bad_settings_when_invoked_then_it_fails_naming_the_source_and_log
         handlers.scan_and_act({"config": f"s3://{BUCKET}/missing.yaml"}, None)
 
 
+@pytest.mark.parametrize(("body", "message"), [
+    (b"rules:\n  idle-endpoint:\n    hours: \xff\n", "not UTF-8 text"),
+    ("rules: {}\n".encode("utf-16"), "UTF-16"),
+    (b"#" * (5 * 1024 * 1024), "larger than the 4,194,304 bytes"),
+])
+def test_given_settings_in_the_bucket_that_are_not_text_or_too_large_when_resolved_then_a_config_error_names_them(
+        sim: Any, lambda_env: dict[str, str], body: bytes, message: str) -> None:
+    sim.client("s3").put_object(Bucket=BUCKET, Key="bad.yaml", Body=body)
+    with pytest.raises(ConfigError, match=message) as raised:
+        handlers.resolve_invocation({"config": f"s3://{BUCKET}/bad.yaml"}, lambda_env, sim.session())
+    assert f"s3://{BUCKET}/bad.yaml" in str(raised.value)
+
+
+def test_given_settings_in_the_event_nested_too_deeply_when_resolved_then_a_config_error(
+        sim: Any, lambda_env: dict[str, str]) -> None:
+    nested: dict[str, Any] = {}
+    deepest = nested
+    for _ in range(5000):
+        deepest["x"] = {}
+        deepest = deepest["x"]
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        handlers.resolve_invocation({"config": nested}, lambda_env, sim.session())
+
+
 def test_given_a_scheduled_event_when_the_schedules_run_then_they_decide_what_the_library_decides(
         sim: Any, lambda_env: dict[str, str]) -> None:
     summary = handlers.run_schedules(scheduled_event(EVENING), None)

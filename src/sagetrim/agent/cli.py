@@ -21,7 +21,7 @@ from sagetrim.agent.install import (
 )
 from sagetrim.agent.lifecycle import CONTENT_LIMIT, AgentOptions, agent_source, encode_content, render_on_start
 from sagetrim.errors import UsageError
-from sagetrim.inputs import check_instance_type, check_name, check_region
+from sagetrim.inputs import check_instance_type, check_name, check_region, output_path
 from sagetrim.report.terminal import SafeConsole, styled
 
 app = typer.Typer(
@@ -73,7 +73,8 @@ def lifecycle_config_command(
     base64_content: Annotated[
         bool, typer.Option("--base64", help="Print the base64 Content that SageMaker takes, not the script.")
     ] = False,
-    out: Annotated[Path | None, typer.Option("--out", help="Write to FILE instead of printing.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write to FILE instead of printing.",
+                                  callback=output_path)] = None,
 ) -> None:
     """Print the OnStart script that installs the agent inline (no download) and runs it on a timer."""
     options = AgentOptions(idle_minutes, ignore_connections, cpu_threshold, busy_cap_minutes, jupyter_url, observe_only)

@@ -35,6 +35,7 @@ import yaml
 from botocore.exceptions import BotoCoreError, ClientError
 
 from sagetrim.errors import ConfigError, UsageError
+from sagetrim.inputs import MAX_FILE_BYTES, decode_text
 
 if TYPE_CHECKING:
     from sagetrim.config import Settings
@@ -105,19 +106,29 @@ def _read_s3(session: boto3.Session, uri: str, *, missing_ok: bool) -> str | Non
     if not bucket or not key:
         raise ConfigError(f"{uri!r} does not name an S3 object; write s3://BUCKET/KEY")
     try:
-        body = client(session, "s3", default_region(session)).get_object(Bucket=bucket, Key=key)["Body"].read()
+        # At most one byte more than the input layer reads: a huge object is refused without reading it all.
+        body = client(session, "s3", default_region(session)).get_object(Bucket=bucket, Key=key)["Body"].read(
+            MAX_FILE_BYTES + 1)
     except ClientError as exc:
         if missing_ok and exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
             return None
         raise ConfigError(f"cannot read the settings at {uri}: {exc}") from None
     except BotoCoreError as exc:
         raise ConfigError(f"cannot read the settings at {uri}: {exc}") from None
-    return str(body.decode("utf-8"))
+    if len(body) > MAX_FILE_BYTES:
+        raise ConfigError(f"the settings at {uri} are larger than the {MAX_FILE_BYTES:,} bytes sagetrim reads; "
+                          "is it the right object?")
+    return decode_text(body, source=f"the settings at {uri}")
 
 
 def _settings_from(value: Any, source: str, session: boto3.Session) -> Settings:
     if isinstance(value, Mapping):  # a JSON object in the event: validated like a file
-        return _settings_from_yaml(yaml.safe_dump(dict(value)), source)
+        try:
+            text = yaml.safe_dump(dict(value))
+        except RecursionError:
+            raise ConfigError(f"{source} is nested too deeply to read; no sagetrim setting needs that many "
+                              "levels.") from None
+        return _settings_from_yaml(text, source)
     text = str(value)
     if text.strip().startswith("s3://"):
         uri = text.strip()
