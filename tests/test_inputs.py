@@ -199,3 +199,51 @@ def test_given_a_bad_option_when_run_then_exit_2_in_under_a_second_without_touch
     assert result.code == 2, result
     assert "Traceback" not in result.err
     assert time.perf_counter() - started < 5.0  # generous: the first call imports the catalog
+
+
+# Every command that reads a file, with FILE where the file goes.
+FILE_COMMANDS = [
+    ("scan", "--config", "FILE"),
+    ("act", "--apply", "--config", "FILE"),
+    ("rightsize", "endpoint/x", "--config", "FILE"),
+    ("schedule", "next", "--config", "FILE"),
+    ("schedule", "run", "--config", "FILE"),
+    ("deploy", "template", "--config", "FILE"),
+    ("config", "check", "--config", "FILE"),
+    ("estimate", "--plan", "FILE"),
+    ("guardrails", "check", "FILE", "--action", "CreateTrainingJob", "--instance-type", "ml.m5.large"),
+    ("sim", "serve", "--scenario", "FILE"),
+]
+BAD_FILES = {
+    "utf-16": "regions: []\n".encode("utf-16"),
+    "binary": b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)),
+    "latin-1": "regions: [us-east-1]  # région\n".encode("latin-1"),
+    "nested": b"a: " + b"[" * 50_000 + b"\n",
+    "huge-integer": b"a: " + b"9" * 50_000 + b"\n",
+    "directory": b"",
+    "fifo": b"",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_FILES))
+@pytest.mark.parametrize("args", FILE_COMMANDS, ids=lambda a: " ".join(a[:2]))
+def test_given_any_command_that_reads_a_file_when_the_file_is_bad_then_exit_2_at_once_without_a_traceback(
+    args: tuple[str, ...], kind: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "input"
+    if kind == "directory":
+        path.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.write_bytes(BAD_FILES[kind])
+    started = time.perf_counter()
+
+    result = invoke(*[str(path) if a == "FILE" else a for a in args],
+                    env={"SAGETRIM_STATE_DIR": str(tmp_path / "state"), "AWS_ACCESS_KEY_ID": "x",
+                         "AWS_SECRET_ACCESS_KEY": "x", "AWS_ENDPOINT_URL": "http://127.0.0.1:9"})
+
+    assert result.code == 2, result
+    assert "Traceback" not in result.err and str(path) in result.err
+    assert time.perf_counter() - started < 5.0  # generous: the first call imports the catalog
+    assert not (tmp_path / "state").exists(), "nothing was done"

@@ -13,6 +13,7 @@ import math
 import os
 import re
 import stat
+import sys
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -226,6 +227,9 @@ def load_yaml(text: str, *, source: str) -> tuple[Any, yaml.Node | None]:
         raise ConfigError(f"{source}{where}: not valid YAML: {problem}.") from None
     except RecursionError:
         raise ConfigError(f"{source}: nested too deeply to read; no sagetrim file needs that many levels.") from None
+    except ValueError:  # the one ValueError of construction: an integer too long to convert
+        raise ConfigError(f"{source}: a number has more than {sys.get_int_max_str_digits():,} digits; no sagetrim "
+                          "setting needs one that long.") from None
     finally:
         if loader is not None:
             loader.dispose()
