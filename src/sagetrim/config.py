@@ -244,7 +244,9 @@ notify:
 
 rules:
   idle-endpoint:
-    hours: 24                          # no invocations on any variant for this long = idle
+    hours: 24                          # no invocations on any variant for this long = idle now
+    delete_after_days: 7               # deletion is proposed only after this long without invocations
+    lookback_days: 14                  # the history read, hour by hour (up to 63)
   notebook-without-autostop:
     expected_use_hours_per_month: 220  # the hours a notebook is really used (10 h x 22 weekdays)
   idle-notebook:

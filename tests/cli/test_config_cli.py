@@ -26,7 +26,8 @@ def test_the_example_file_checks_clean(cli, tmp_path):
     assert cli("config", "init", "--out", str(example)).code == 0
     result = cli("config", "check", "--config", str(example))
     assert result.code == 0, result.err
-    assert json.loads(result.out)["rules"]["idle-endpoint"] == {"hours": 24}
+    assert json.loads(result.out)["rules"]["idle-endpoint"] == {"hours": 24, "delete_after_days": 7,
+                                                              "lookback_days": 14}
 
 
 @pytest.mark.parametrize(("text", "expected"), [

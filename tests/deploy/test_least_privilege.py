@@ -167,6 +167,7 @@ def test_given_the_role_when_read_then_no_action_has_a_wildcard_and_star_resourc
                     unscoped.update(statement["Action"])
     assert unscoped == {
         "application-autoscaling:DescribeScalableTargets", "application-autoscaling:DescribeScalingPolicies",
-        "cloudwatch:GetMetricData", "tag:GetResources", "sagemaker:ListApps", "sagemaker:ListEndpoints",
-        "sagemaker:ListHyperParameterTuningJobs", "sagemaker:ListNotebookInstances", "sagemaker:ListProcessingJobs",
+        "cloudwatch:GetMetricData", "cloudwatch:ListMetrics", "tag:GetResources", "sagemaker:ListApps",
+        "sagemaker:ListEndpoints", "sagemaker:ListHyperParameterTuningJobs", "sagemaker:ListNotebookInstances",
+        "sagemaker:ListProcessingJobs",
         "sagemaker:ListTrainingJobs", "sagemaker:ListTransformJobs"}

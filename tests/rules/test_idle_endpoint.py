@@ -63,7 +63,7 @@ def test_findings_carry_evidence_and_savings(result):
     f = next(f for f in scan.findings if f.name.startswith("idle-us-east-1"))
     assert f.monthly_savings_usd == pytest.approx(0.115 * 730)
     assert f.evidence["invocations"] == 0 and f.evidence["window_hours"] == 24
-    assert f.evidence["variants"] == [{"variant": "AllTraffic", "invocations": 0}]
+    assert f.evidence["variants"] == [{"variant": "AllTraffic", "invocations": 0, "current": True}]
     assert f.action.value == "delete-endpoint" and f.region == "us-east-1"
     doc = scan.to_json()["findings"][0]
     for key in ("rule", "name", "arn", "region", "monthly_savings_usd", "evidence", "action"):
@@ -72,10 +72,13 @@ def test_findings_carry_evidence_and_savings(result):
 
 def test_the_idle_check_costs_a_handful_of_requests(result):
     _, counts = result
-    # 250 endpoints, ~265 variant queries: one GetMetricData call per region, one tagging call per region.
+    # 250 endpoints, ~265 variant queries of 14 days hour by hour: one GetMetricData call per region; one
+    # ListMetrics per region for the variant names CloudWatch holds; one tagging call per region.
     assert counts["cloudwatch:GetMetricData"] == 2
+    assert counts["cloudwatch:ListMetrics"] == 2
     assert counts["resourcegroupstaggingapi:GetResources"] == 2
-    assert not any(op.startswith("cloudwatch:") and op != "cloudwatch:GetMetricData" for op in counts)
+    assert not any(op.startswith("cloudwatch:") and op not in ("cloudwatch:GetMetricData", "cloudwatch:ListMetrics")
+                   for op in counts)
 
 
 def test_a_longer_window_is_a_setting(sim, result):

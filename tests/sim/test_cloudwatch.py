@@ -360,6 +360,24 @@ def test_given_next_token_of_another_request_when_get_metric_data_then_invalid_n
     assert err.value.response["Error"]["Code"] == "InvalidNextToken"
 
 
+def test_given_a_metric_whose_reads_fail_when_queried_with_others_then_only_its_result_fails(
+    cw: CloudWatchClient, t0: datetime
+) -> None:
+    b = [{"Name": "EndpointName", "Value": "ep-a"}, {"Name": "VariantName", "Value": "blue"}]
+    _put(cw, t0, VARIANT, Value=5.0)
+    _put(cw, t0, b, Value=7.0)
+    metric_store(DEFAULT_ACCOUNT_ID, "us-east-1").fail_reads(NS, "Invocations", {"EndpointName": "ep-a",
+                                                                                 "VariantName": "blue"})
+
+    data = _data(cw, t0, [_query("a"), _query("b", b)])
+
+    assert data["a"]["StatusCode"] == "Complete" and data["a"]["Values"] == [5.0]
+    assert data["b"]["StatusCode"] == "InternalError" and data["b"]["Values"] == []
+    assert data["b"]["Messages"] == [{"Code": "InternalError", "Value": "An internal error occurred."}]
+    with pytest.raises(ValueError, match="InternalError or Forbidden"):
+        metric_store(DEFAULT_ACCOUNT_ID, "us-east-1").fail_reads(NS, "Invocations", {}, status="Throttled")
+
+
 def test_given_metric_math_when_get_metric_data_then_expressions_combine_queries(
     cw: CloudWatchClient, t0: datetime
 ) -> None:

@@ -1,4 +1,9 @@
-"""Batched CloudWatch reads: many metrics in few `GetMetricData` calls (500 queries a call, paginated)."""
+"""Batched CloudWatch reads: many metrics in few `GetMetricData` calls (500 queries a call, paginated).
+
+`GetMetricData` can fail one query while answering the others: that result carries a `StatusCode` of
+`InternalError` or `Forbidden` (with `Messages`) and no datapoints. Such a series is marked failed, never
+read as "no datapoints" (which for invocations means zero, the reading that leads to a delete).
+"""
 
 from __future__ import annotations
 
@@ -25,12 +30,18 @@ class MetricQuery:
     end: datetime
 
 
+# The StatusCode of a result whose datapoints can be read: all of them, or a page of them.
+READABLE_STATUSES = frozenset({"Complete", "PartialData"})
+
+
 @dataclass(slots=True)
 class MetricSeries:
-    """The datapoints of one query, oldest first. No datapoints is a real answer, not an error."""
+    """The datapoints of one query, oldest first. No datapoints is a real answer, not an error; a query
+    CloudWatch failed has ``failure`` set (what it answered) and must not be read as no datapoints."""
 
     timestamps: list[datetime] = field(default_factory=list)
     values: list[float] = field(default_factory=list)
+    failure: str | None = None
 
     @property
     def total(self) -> float:
@@ -81,6 +92,9 @@ def fetch_metrics(cloudwatch: Any, queries: Sequence[MetricQuery]) -> dict[str, 
                     series = out[ids[result["Id"]]]
                     series.timestamps.extend(result.get("Timestamps", []))
                     series.values.extend(result.get("Values", []))
+                    failure = _failure(result)
+                    if failure is not None:
+                        series.failure = failure
                 token = page.get("NextToken")
                 if not token:
                     break
@@ -89,6 +103,37 @@ def fetch_metrics(cloudwatch: Any, queries: Sequence[MetricQuery]) -> dict[str, 
         for other in keys_of[identity][1:]:
             out[other] = out[q.key]
     return out
+
+
+def dimension_sets(cloudwatch: Any, namespace: str, metric: str, names: Sequence[str]) -> list[dict[str, str]]:
+    """The dimension sets CloudWatch holds ``metric`` under, among those made of exactly ``names``: one
+    paginated `ListMetrics` (500 a page) for the whole region. CloudWatch lists a metric for two weeks
+    after its last datapoint, so a variant renamed within that time is still found."""
+    found: list[dict[str, str]] = []
+    token: str | None = None
+    wanted = set(names)
+    while True:
+        params: dict[str, Any] = {"Namespace": namespace, "MetricName": metric,
+                                  "Dimensions": [{"Name": n} for n in names]}
+        if token:
+            params["NextToken"] = token
+        page = cloudwatch.list_metrics(**params)
+        for m in page.get("Metrics", []):
+            dims = {d["Name"]: d["Value"] for d in m.get("Dimensions", [])}
+            if set(dims) == wanted:
+                found.append(dims)
+        token = page.get("NextToken")
+        if not token:
+            return found
+
+
+def _failure(result: dict[str, Any]) -> str | None:
+    """What CloudWatch said about a result it could not answer, or None for a readable one."""
+    status = result.get("StatusCode", "Complete")
+    if status in READABLE_STATUSES:
+        return None
+    said = "; ".join(f"{m.get('Code', '')}: {m.get('Value', '')}".strip(": ") for m in result.get("Messages") or [])
+    return f"CloudWatch answered {status}" + (f" ({said})" if said else "")
 
 
 def _chunks(items: list[MetricQuery], size: int) -> Iterable[list[MetricQuery]]:

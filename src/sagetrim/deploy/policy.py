@@ -3,8 +3,8 @@
 Each code path has a table of the AWS API actions it calls; every action has an entry in
 :data:`RESOURCES` that says which resources IAM lets a policy name for it. An action with no entry is an
 error, so nothing is ever granted on ``*`` by default; ``*`` is the resource only for actions that IAM does
-not authorize per resource (SageMaker's List calls, ``cloudwatch:GetMetricData``, ``tag:GetResources``,
-Application Auto Scaling's Describe calls). No statement has a wildcard in an action.
+not authorize per resource (SageMaker's List calls, ``cloudwatch:GetMetricData`` and ``ListMetrics``,
+``tag:GetResources``, Application Auto Scaling's Describe calls). No statement has a wildcard in an action.
 
 Two sets of actions make up the deployment's permissions:
 
@@ -71,6 +71,7 @@ SCAN_PERMISSIONS = (
     "application-autoscaling:DescribeScalableTargets",
     "tag:GetResources",
     "cloudwatch:GetMetricData",
+    "cloudwatch:ListMetrics",
 )
 FAN_OUT_PERMISSIONS = ("sts:AssumeRole",)
 NOTIFY_PERMISSIONS = ("sns:Publish",)
@@ -125,8 +126,9 @@ RESOURCES: dict[str, tuple[str, ...]] = {
     "application-autoscaling:RegisterScalableTarget": (SCALABLE_TARGETS,),
     "application-autoscaling:PutScalingPolicy": (SCALABLE_TARGETS,),
     "application-autoscaling:DeregisterScalableTarget": (SCALABLE_TARGETS,),
-    # Neither takes a resource.
+    # None of these takes a resource.
     "cloudwatch:GetMetricData": (ANY,),
+    "cloudwatch:ListMetrics": (ANY,),
     "tag:GetResources": (ANY,),
     # A restored model passes its execution role to SageMaker (and only to SageMaker).
     "iam:PassRole": (EXECUTION_ROLES,),

@@ -79,6 +79,8 @@ class EndpointDetails:
     autoscaling: Mapping[str, ScalingRange] | None = None
     images: tuple[str, ...] | None = None
     multi_model: bool | None = None
+    # Every variant name CloudWatch holds invocation metrics for (renamed ones too); None when not read.
+    metric_variants: tuple[str, ...] | None = None
 
     def to_json(self) -> JsonObject:
         doc: JsonObject = {"endpoint_config": self.endpoint_config, "models": list(self.models),
@@ -89,6 +91,8 @@ class EndpointDetails:
             doc["images"] = list(self.images)
         if self.multi_model is not None:
             doc["multi_model"] = self.multi_model
+        if self.metric_variants is not None:
+            doc["metric_variants"] = list(self.metric_variants)
         return doc
 
 

@@ -104,7 +104,8 @@ class Resource:
 
 @dataclass(frozen=True, slots=True)
 class ScanError:
-    """A part of the scan that failed: an account, a region, one kind in one region, or one resource."""
+    """A part of the scan that failed: an account, a region, one kind in one region, or one resource; or
+    a rule that failed on one resource (``rule`` set)."""
 
     account: str
     region: str
@@ -112,7 +113,11 @@ class ScanError:
     code: str
     message: str
     resource: str | None = None  # the one resource that could not be read; None when a whole part failed
+    rule: str | None = None  # the rule that failed on it, when the failure was a rule's
 
     def to_json(self) -> dict[str, str | None]:
-        return {"account": self.account, "region": self.region, "kind": self.kind, "resource": self.resource,
-                "code": self.code, "message": self.message}
+        doc = {"account": self.account, "region": self.region, "kind": self.kind, "resource": self.resource,
+               "code": self.code, "message": self.message}
+        if self.rule is not None:
+            doc["rule"] = self.rule
+        return doc

@@ -22,7 +22,7 @@ from sagetrim.inventory.describe_cache import DescribeCache
 from sagetrim.inventory.model import Kind, Resource, ScanError
 
 if TYPE_CHECKING:
-    from sagetrim.rules.model import Finding
+    from sagetrim.rules.model import Finding, Unknown
 
 REGION_WORKERS = 8
 
@@ -50,6 +50,7 @@ class ScanResult:
     errors: list[ScanError] = field(default_factory=list)
     api_calls: dict[str, int] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
+    unknowns: list[Unknown] = field(default_factory=list)  # resources a rule could not judge, and why
     excluded: list[str] = field(default_factory=list)
     # Per kind: resources deleted between their list call and their describe; skipped, not counted above.
     vanished: dict[str, int] = field(default_factory=dict)
@@ -88,6 +89,13 @@ class ScanResult:
         return {"monthly_usd": round(sum(best.values()), 2), "findings": len(self.findings),
                 "resources": len(best), "by_rule": {k: round(v, 2) for k, v in sorted(by_rule.items())}}
 
+    def unknown_by_rule(self) -> dict[str, list[dict[str, Any]]]:
+        """Per rule, the resources it could not judge and why."""
+        out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for u in self.unknowns:
+            out[u.rule].append(u.to_json())
+        return dict(sorted(out.items()))
+
     def to_json(self) -> dict[str, Any]:
         return {
             "scanned_at": self.finished.isoformat(),
@@ -97,6 +105,7 @@ class ScanResult:
             "resources": [r.to_json() for r in self.resources],
             "findings": [f.to_json() for f in self.findings],
             "savings": self.savings(),
+            "unknown": self.unknown_by_rule(),
             "excluded": {"tag": "sagetrim:exclude=true", "count": len(self.excluded), "arns": self.excluded},
             "vanished": dict(sorted(self.vanished.items())),
             "errors": [e.to_json() for e in self.errors],

@@ -20,8 +20,7 @@ from sagetrim.inventory.scan import Account, ScanResult, resolve_accounts, resol
 from sagetrim.pipeline.progress import OnProgress, Progress, ignore
 from sagetrim.rules import select
 from sagetrim.rules.context import RuleContext
-from sagetrim.rules.engine import enrich_region, evaluate_region
-from sagetrim.rules.model import Finding
+from sagetrim.rules.engine import Judged, enrich_region, evaluate_region
 from sagetrim.rules.rule import Rule
 
 ClientFor = Callable[[str, str, str], Any]  # (account, region, service) -> client
@@ -125,12 +124,19 @@ def enrich(resources: list[Resource], targets: Targets, rules: list[Rule[Any]], 
     return out
 
 
-def evaluate(contexts: list[RuleContext], rules: list[Rule[Any]], settings: Settings) -> list[Finding]:
-    """The rules' findings in every account and region, the largest savings first."""
+def evaluate(contexts: list[RuleContext], rules: list[Rule[Any]], settings: Settings) -> Judged:
+    """The rules' findings in every account and region (the largest savings first), what they could not
+    judge, and the resources a rule failed on."""
     params = {rule.id: settings.rule_params(rule.id, rule.params) for rule in rules}
-    findings = [f for ctx in contexts for f in evaluate_region(ctx, rules, params)]
-    findings.sort(key=lambda f: (-f.monthly_savings_usd, f.rule, f.name))
-    return findings
+    out = Judged()
+    for ctx in contexts:
+        judged = evaluate_region(ctx, rules, params)
+        out.findings.extend(judged.findings)
+        out.unknowns.extend(judged.unknowns)
+        out.errors.extend(judged.errors)
+    out.findings.sort(key=lambda f: (-f.monthly_savings_usd, f.rule, f.name))
+    out.unknowns.sort(key=lambda u: (u.rule, u.account, u.region, u.name))
+    return out
 
 
 def run_scan(session: boto3.Session, regions: list[str], role_arns: list[str], catalog: Catalog, *,
@@ -155,9 +161,10 @@ def run_scan(session: boto3.Session, regions: list[str], role_arns: list[str], c
         on_progress(Progress("evaluate", 0, 1, message))
         enriched = enrich(result.resources + result.history, targets, chosen, settings, catalog,
                           now or result.finished)
-        result.findings = evaluate(enriched.contexts, chosen, settings)
+        judged = evaluate(enriched.contexts, chosen, settings)
+        result.findings, result.unknowns = judged.findings, judged.unknowns
         result.excluded = enriched.excluded
-        result.errors.extend(enriched.errors)
+        result.errors.extend([*enriched.errors, *judged.errors])
         result.api_calls = targets.counter.counts()
         on_progress(Progress("evaluate", 1, 1, message))
     result.errors = targets.errors + result.errors

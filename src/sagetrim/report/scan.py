@@ -109,7 +109,7 @@ def errors_table(result: ScanResult) -> Table:
 
 def scan_view(result: ScanResult, limit: int | None = 25, width: int = 200) -> RenderableType:
     parts: list[RenderableType] = [resources_table(result, limit, width), totals_table(result)]
-    if result.findings or result.excluded:
+    if result.findings or result.excluded or result.unknowns:
         parts.append(findings_table(result, limit))
     if result.errors:
         parts.append(errors_table(result))
@@ -130,6 +130,10 @@ def findings_table(result: ScanResult, limit: int | None = None) -> Table:
              "(a resource with several findings counts once, by the largest)."]
     if result.excluded:
         notes.append(f"{len(result.excluded)} resource(s) opted out with the tag sagetrim:exclude=true.")
+    if result.unknowns:
+        rules = sorted({u.rule for u in result.unknowns})
+        notes.append(f"{len(result.unknowns)} resource(s) could not be judged by {', '.join(rules)} (too young, or "
+                     "a metric CloudWatch did not return); `--format json` lists them under `unknown`, with why.")
     if len(shown) < len(result.findings):
         notes.append(f"{len(result.findings) - len(shown)} smaller findings not shown; --format json lists all.")
     table = new_table(f"Findings ({len(result.findings)}), largest saving first", "\n".join(notes))

@@ -8,8 +8,9 @@ from datetime import datetime
 
 from sagetrim.aws.metrics import MetricSeries
 from sagetrim.catalog import Catalog
+from sagetrim.errors import CollectionError
 from sagetrim.inventory.model import Kind, Resource
-from sagetrim.rules.model import Severity
+from sagetrim.rules.model import RuleMeta, Severity, Unknown
 
 
 class MetricNotRequestedError(KeyError):
@@ -23,6 +24,30 @@ class MetricNotRequestedError(KeyError):
         return f"metric {self.key!r} was never requested: add it to the rule's queries, or fix the key"
 
 
+class MetricUnavailableError(CollectionError, LookupError):
+    """A rule read a metric series CloudWatch failed to return: the resource cannot be judged on it (in a
+    scan, "unknown"; in `rightsize`, an error naming the metric)."""
+
+    def __init__(self, key: str, failure: str) -> None:
+        super().__init__(key)
+        self.key = key
+        self.failure = failure
+
+    def __str__(self) -> str:
+        return f"metric {self.key} could not be read: {self.failure}"
+
+
+def checked(key: str, series: MetricSeries) -> MetricSeries:
+    """The series, unless CloudWatch failed its query.
+
+    Raises:
+        MetricUnavailableError: it did; no datapoints then means nothing.
+    """
+    if series.failure is not None:
+        raise MetricUnavailableError(key, series.failure)
+    return series
+
+
 @dataclass
 class RuleContext:
     """Resources of one account and region, with the metrics and facts the rules asked for."""
@@ -34,6 +59,7 @@ class RuleContext:
     resources: list[Resource]
     metrics: Mapping[str, MetricSeries] = field(default_factory=dict)
     lifecycle_scripts: dict[str, str] = field(default_factory=dict)
+    unknowns: list[Unknown] = field(default_factory=list)  # what the rules could not judge, and why
 
     def of_kind(self, kind: Kind) -> list[Resource]:
         return [r for r in self.resources if r.kind is kind]
@@ -43,11 +69,19 @@ class RuleContext:
 
         Raises:
             MetricNotRequestedError: no query was made under `key`.
+            MetricUnavailableError: CloudWatch failed this query; its absence of datapoints means nothing.
         """
         try:
-            return self.metrics[key]
+            found = self.metrics[key]
         except KeyError:
             raise MetricNotRequestedError(key) from None
+        return checked(key, found)
+
+    def cannot_judge(self, meta: RuleMeta, resource: Resource, reason: str) -> None:
+        """Record that the rule `meta` could not judge `resource` (too young, no history): "unknown", not
+        fine."""
+        self.unknowns.append(Unknown(meta.id, self.account, self.region, resource.kind.value, resource.name,
+                                     resource.arn, reason))
 
 
 def age_hours(resource: Resource, now: datetime) -> float:

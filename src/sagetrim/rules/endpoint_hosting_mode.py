@@ -96,12 +96,24 @@ def _candidates(resources: list[Resource]) -> Iterator[tuple[Resource, EndpointD
             yield r, d
 
 
+def renamed_variants(r: Resource, d: EndpointDetails) -> list[str]:
+    """Variant names CloudWatch holds invocations under for this endpoint that it no longer has (renamed by an
+    `UpdateEndpoint`): their traffic is the endpoint's history."""
+    return sorted(set(d.metric_variants or ()) - {v.name for v in r.variants})
+
+
 def queries(resources: list[Resource], params: Params, now: datetime, catalog: Catalog) -> list[MetricQuery]:
-    """Per endpoint: hourly invocations and model latency, and CPU and memory maxima."""
+    """Per endpoint: hourly invocations (under every variant name it had) and model latency, and CPU and
+    memory maxima."""
+    start, end = sizing.window(now, params.days)
     out: list[MetricQuery] = []
-    for r, _ in _candidates(resources):
+    for r, d in _candidates(resources):
         out += sizing.endpoint_queries(META.id, r, now, params.days, catalog, latency=True,
                                        peak_percentile=params.peak_percentile)
+        for old in renamed_variants(r, d):
+            out.append(MetricQuery(sizing.metric_key(META.id, r, old, "Invocations"), sizing.INVOCATION_NAMESPACE,
+                                   "Invocations", (("EndpointName", r.name), ("VariantName", old)), "Sum", 3600,
+                                   start, end))
     return out
 
 
@@ -167,6 +179,8 @@ class Traffic:
 
 
 def traffic_of(ctx: RuleContext, r: Resource, params: Params) -> Traffic:
+    """The endpoint's hourly invocations since the start of the window (or its first whole hour), its own
+    variant's and those of the names it had before a rename."""
     start, end = sizing.window(ctx.now, params.days)
     if r.created is not None and r.created > start:
         hour = r.created.replace(minute=0, second=0, microsecond=0)
@@ -174,11 +188,13 @@ def traffic_of(ctx: RuleContext, r: Resource, params: Params) -> Traffic:
     variant = r.variants[0].name
     n = max(0, int((end - start).total_seconds() // 3600))
     hourly = [0.0] * n  # no datapoint is no invocation
-    invocations = ctx.series(sizing.metric_key(META.id, r, variant, "Invocations"))
-    for ts, value in zip(invocations.timestamps, invocations.values, strict=True):
-        i = int((ts - start).total_seconds() // 3600)
-        if 0 <= i < n:
-            hourly[i] += value
+    d = r.details_as(EndpointDetails)
+    for name in [variant, *(renamed_variants(r, d) if d else [])]:
+        invocations = ctx.series(sizing.metric_key(META.id, r, name, "Invocations"))
+        for ts, value in zip(invocations.timestamps, invocations.values, strict=True):
+            i = int((ts - start).total_seconds() // 3600)
+            if 0 <= i < n:
+                hourly[i] += value
     stamps = [start + timedelta(hours=i) for i in range(n)]
     latency = ctx.series(sizing.metric_key(META.id, r, variant, "ModelLatency"))
     weights = {ts: hourly[i] for ts in latency.timestamps if 0 <= (i := int((ts - start).total_seconds() // 3600)) < n}
@@ -453,4 +469,5 @@ def _finding(ctx: RuleContext, r: Resource, estimate: Estimate, saving: float, n
     )
 
 
-RULE = Rule(meta=META, params=Params, evaluate=evaluate, doc=__doc__, queries=queries, needs_endpoint_facts=True)
+RULE = Rule(meta=META, params=Params, evaluate=evaluate, doc=__doc__, queries=queries, needs_endpoint_facts=True,
+            needs_variant_history=True)

@@ -6,16 +6,17 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sagetrim.aws.metrics import MetricQuery, fetch_metrics
+from sagetrim.aws.metrics import MetricQuery, dimension_sets, fetch_metrics
 from sagetrim.catalog import Catalog
-from sagetrim.inventory.details import NotebookDetails
-from sagetrim.inventory.model import Resource
+from sagetrim.inventory.details import EndpointDetails, NotebookDetails
+from sagetrim.inventory.model import Kind, Resource, ScanError
 from sagetrim.optout import opted_out_arns
-from sagetrim.rules.context import RuleContext
-from sagetrim.rules.model import Finding
+from sagetrim.rules.context import MetricUnavailableError, RuleContext
+from sagetrim.rules.model import Finding, Unknown
 from sagetrim.rules.rule import Rule
 
 ClientFor = Callable[[str, str, str], Any]  # (account, region, service) -> client
@@ -33,6 +34,21 @@ def lifecycle_scripts(sagemaker: Any, names: set[str]) -> dict[str, str]:
     return out
 
 
+def with_variant_history(resources: list[Resource], cloudwatch: Any) -> list[Resource]:
+    """The resources, each endpoint with every variant name CloudWatch holds its invocations under (so the
+    history of a variant renamed by an `UpdateEndpoint` is read too), from one `ListMetrics` listing."""
+    held: dict[str, set[str]] = {}
+    for dims in dimension_sets(cloudwatch, "AWS/SageMaker", "Invocations", ("EndpointName", "VariantName")):
+        held.setdefault(dims["EndpointName"], set()).add(dims["VariantName"])
+    out = []
+    for r in resources:
+        d = r.details_as(EndpointDetails)
+        if d is not None:
+            r = replace(r, details=replace(d, metric_variants=tuple(sorted(held.get(r.name, ())))))
+        out.append(r)
+    return out
+
+
 def enrich_region(account: str, region: str, resources: list[Resource], rules: list[Rule[Any]],
                   params: dict[str, Any], catalog: Catalog, now: datetime,
                   client_for: ClientFor) -> tuple[RuleContext, list[str]]:
@@ -41,6 +57,8 @@ def enrich_region(account: str, region: str, resources: list[Resource], rules: l
     resources, and the ARNs of those."""
     excluded = opted_out_arns(client_for(account, region, "resourcegroupstaggingapi"))
     kept = [r for r in resources if r.arn not in excluded]
+    if any(rule.needs_variant_history for rule in rules) and any(r.kind is Kind.ENDPOINT for r in kept):
+        kept = with_variant_history(kept, client_for(account, region, "cloudwatch"))
     queries: list[MetricQuery] = []
     for rule in rules:
         queries.extend(rule.query(kept, params[rule.id], now, catalog))
@@ -55,9 +73,64 @@ def enrich_region(account: str, region: str, resources: list[Resource], rules: l
     return ctx, sorted(r.arn for r in resources if r.arn in excluded)
 
 
-def evaluate_region(ctx: RuleContext, rules: list[Rule[Any]], params: dict[str, Any]) -> list[Finding]:
-    """Run the rules over one account and region; they read the context and never call AWS."""
-    findings: list[Finding] = []
+@dataclass
+class Judged:
+    """What the rules made of one account and region: findings, resources they could not judge, and the
+    rules that failed on a resource."""
+
+    findings: list[Finding] = field(default_factory=list)
+    unknowns: list[Unknown] = field(default_factory=list)
+    errors: list[ScanError] = field(default_factory=list)
+
+
+def evaluate_region(ctx: RuleContext, rules: list[Rule[Any]], params: dict[str, Any]) -> Judged:
+    """Run the rules over one account and region; they read the context and never call AWS.
+
+    A rule that raises is run again on one resource at a time to find the resources it fails on: each of
+    those is an error of that rule (or "unknown", when what failed was a CloudWatch query), and the rule
+    runs once more without them, so one broken resource costs only its own findings.
+    """
+    out = Judged()
     for rule in rules:
-        findings.extend(rule.evaluate(ctx, params[rule.id]))
-    return findings
+        findings, unknowns, errors = _judge(rule, ctx, params[rule.id])
+        out.findings.extend(findings)
+        out.unknowns.extend(unknowns)
+        out.errors.extend(errors)
+    return out
+
+
+def _attempt(rule: Rule[Any], ctx: RuleContext, params: Any,
+             resources: list[Resource]) -> tuple[list[Finding], list[Unknown]]:
+    trial = replace(ctx, resources=resources, unknowns=[])
+    findings = list(rule.evaluate(trial, params))
+    return findings, trial.unknowns
+
+
+def _judge(rule: Rule[Any], ctx: RuleContext,
+           params: Any) -> tuple[list[Finding], list[Unknown], list[ScanError]]:
+    try:
+        findings, unknowns = _attempt(rule, ctx, params, ctx.resources)
+        return findings, unknowns, []
+    except Exception:  # isolated below, resource by resource
+        pass
+    failed: dict[str, Exception] = {}
+    for r in ctx.resources:
+        try:
+            _attempt(rule, ctx, params, [r])
+        except Exception as exc:  # the rule's failure on this resource is reported
+            failed[r.arn] = exc
+    unknowns = [Unknown(rule.id, ctx.account, ctx.region, r.kind.value, r.name, r.arn, str(failed[r.arn]))
+                for r in ctx.resources if isinstance(failed.get(r.arn), MetricUnavailableError)]
+    errors = [_rule_error(rule, ctx, r, failed[r.arn]) for r in ctx.resources
+              if r.arn in failed and not isinstance(failed[r.arn], MetricUnavailableError)]
+    try:
+        findings, judged_unknowns = _attempt(rule, ctx, params, [r for r in ctx.resources if r.arn not in failed])
+    except Exception as exc:  # failing on them together: the rule fails here
+        return [], unknowns, [*errors, _rule_error(rule, ctx, None, exc)]
+    return findings, [*judged_unknowns, *unknowns], errors
+
+
+def _rule_error(rule: Rule[Any], ctx: RuleContext, resource: Resource | None, exc: Exception) -> ScanError:
+    return ScanError(ctx.account, ctx.region, resource.kind.value if resource else rule.meta.kind,
+                     type(exc).__name__, f"rule {rule.id} failed: {exc}", resource.name if resource else None,
+                     rule=rule.id)

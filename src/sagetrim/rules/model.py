@@ -66,3 +66,21 @@ class Finding:
             "monthly_savings_usd": round(self.monthly_savings_usd, 2), "evidence": self.evidence,
             "message": self.message, "action": self.action.value, "details": self.details,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    """A resource a rule could not judge, and why (too young for its window, a metric CloudWatch failed
+    to return, a resource the rule failed on): neither fine nor a finding."""
+
+    rule: str
+    account: str
+    region: str
+    kind: str
+    name: str
+    arn: str
+    reason: str
+
+    def to_json(self) -> JsonObject:
+        return {"rule": self.rule, "account": self.account, "region": self.region, "kind": self.kind,
+                "name": self.name, "arn": self.arn, "reason": self.reason}

@@ -73,8 +73,8 @@ def evaluate(ctx: RuleContext, params: Params) -> Iterator[Finding]:
         saving = 0.0
         for v in r.variants:
             instance = sizing.shape(v.instance_type, ctx.catalog)
-            if instance is None:
-                continue
+            if instance is None or v.instance_count < 1:
+                continue  # not an instance type sagetrim knows, or scaled in to zero: nothing to resize
             profile = sizing.variant_profile(ctx.metrics, META.id, r, v.name, instance, v.instance_count,
                                              params.peak_percentile)
             if profile.hours < params.min_hours_of_data:

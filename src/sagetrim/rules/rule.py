@@ -39,6 +39,8 @@ class Rule(Generic[P]):
         history_days: how many days of finished jobs and warm pools the scan must read for it.
         needs_lifecycle_scripts: reads the notebook lifecycle configurations' scripts.
         needs_endpoint_facts: reads the endpoints' model images and autoscaling.
+        needs_variant_history: reads every variant name CloudWatch holds for each endpoint (renamed ones
+            too) into `EndpointDetails.metric_variants` before its queries are made.
     """
 
     meta: RuleMeta
@@ -50,6 +52,7 @@ class Rule(Generic[P]):
     history_days: Callable[[P], int] | None = None
     needs_lifecycle_scripts: bool = False
     needs_endpoint_facts: bool = False
+    needs_variant_history: bool = False
 
     @property
     def id(self) -> str:

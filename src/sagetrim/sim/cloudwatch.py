@@ -692,6 +692,12 @@ def get_metric_data(store: MetricStore, params: Mapping[str, Any]) -> dict[str, 
     position = 0
     window_end = offset + limit
     for query, series in returned:
+        failure = store.failure(query.stat[0]) if query.stat is not None else None
+        if failure is not None:  # this query failed (on the first page); the others are answered
+            if offset == 0:
+                results.append({"Id": query.id, "Label": series.label, "Timestamps": [], "Values": [],
+                                "StatusCode": failure[0], "Messages": [{"Code": failure[0], "Value": failure[1]}]})
+            continue
         n = series.ts.size
         lo, hi = max(offset - position, 0), min(window_end - position, n)
         position += n

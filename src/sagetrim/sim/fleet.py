@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sagetrim.catalog import load_catalog
 from sagetrim.yamlfile import load_yaml_model
@@ -36,7 +36,7 @@ PERIOD_S = 3600  # one datapoint an hour: statistic sets of the hour's 60 one-mi
 SAMPLES = PERIOD_S // 60
 HISTORY_DAYS = 14
 
-Traffic = Literal["idle", "diurnal", "bursty", "steady", "high", "periodic", "sporadic"]
+Traffic = Literal["idle", "diurnal", "bursty", "steady", "high", "periodic", "sporadic", "weekly"]
 
 
 class _Group(BaseModel):
@@ -68,11 +68,14 @@ class VariantSpec(BaseModel):
 
     traffic: Traffic = "steady"
     weight: float = Field(1.0, gt=0)
+    renamed_from: str | None = Field(None, description="the variant's name before an UpdateEndpoint renamed it: "
+                                                       "its metrics until then are under that name")
+    renamed_days_ago: float = Field(1.0, ge=0, description="when the rename happened")
 
 
 class EndpointGroup(_Group):
     instance_type: str = "ml.m5.large"
-    instance_count: int = Field(1, ge=1, le=100)
+    instance_count: int = Field(1, ge=0, le=100, description="0: an asynchronous endpoint scaled in to zero")
     traffic: Traffic = "steady"
     variants: list[VariantSpec] = Field(default_factory=list, description="several variants, each its own traffic")
     requests_per_minute: float = Field(60, ge=0, description="peak rate of the busiest hours")
@@ -83,6 +86,13 @@ class EndpointGroup(_Group):
     image: str | None = None
     autoscaling_max: int | None = Field(None, ge=1, le=100,
                                         description="register each variant with Application Auto Scaling, 1..this")
+
+
+    @model_validator(mode="after")
+    def _zero_only_when_asynchronous(self) -> EndpointGroup:
+        if self.instance_count == 0 and not self.asynchronous:
+            raise ValueError("only an asynchronous endpoint scales in to zero instances (instance_count 0)")
+        return self
 
 
 class JobGroup(_Group):
@@ -154,6 +164,9 @@ def traffic_profile(shape: Traffic, ts: np.ndarray, rng: np.random.Generator) ->
         return np.where((hours >= 2) & (hours < 2.5), 1.0, 0.0)
     if shape == "sporadic":  # a few requests a day
         return (rng.random(n) < 0.02) * 0.05
+    if shape == "weekly":  # a job every Saturday, 10:00 to 12:00
+        saturday = ((ts // 86400) + 3) % 7 == 5
+        return np.where(saturday & (hours >= 10) & (hours < 12), 1.0, 0.0)
     # bursty: quiet, with bursts of 20-60 minutes a few times a day
     load = np.zeros(n)
     starts = np.flatnonzero(rng.random(n) < 3 * PERIOD_S / 86400)
@@ -272,13 +285,16 @@ class FleetBuilder:
                     if g.serverless_memory_mb:
                         pv["ServerlessConfig"] = {"MemorySizeInMB": g.serverless_memory_mb, "MaxConcurrency": 5}
                     else:
-                        pv.update(InstanceType=g.instance_type, InitialInstanceCount=g.instance_count)
+                        pv.update(InstanceType=g.instance_type, InitialInstanceCount=max(1, g.instance_count))
                     pvs.append(pv)
                 cfg: dict[str, Any] = {"EndpointConfigName": name, "ProductionVariants": pvs}
                 if g.asynchronous:
                     cfg["AsyncInferenceConfig"] = {"OutputConfig": {"S3OutputPath": f"s3://async-{self.account}/out"}}
                 sm.create_endpoint_config(**cfg)
                 sm.create_endpoint(EndpointName=name, EndpointConfigName=name, Tags=self._tags(g.tags))
+                if g.instance_count == 0:  # autoscaling (MinCapacity 0) has scaled it in to no instance
+                    for variant in self.server.backend("sagemaker", region=region).endpoints[name].production_variants:
+                        variant["CurrentInstanceCount"] = variant["DesiredInstanceCount"] = 0
                 if g.autoscaling_max:
                     scaling = self.server.client("application-autoscaling", region)
                     for pv in pvs:
@@ -303,6 +319,15 @@ class FleetBuilder:
         load = traffic_profile(v.traffic, ts, rng)
         dims = {"EndpointName": endpoint, "VariantName": variant}
         invocations = np.round(load * g.requests_per_minute * PERIOD_S / 60)
+        if v.renamed_from is not None:  # the history before the rename is under the old name
+            renamed = int((self.now - timedelta(days=v.renamed_days_ago)).timestamp())
+            before = (ts < renamed) & (invocations > 0)
+            if before.any():
+                store.put_series(INVOCATION_NAMESPACE, "Invocations", {**dims, "VariantName": v.renamed_from},
+                                 ts[before], sums=invocations[before], counts=SAMPLES, minimums=0.0,
+                                 maximums=np.ceil(invocations[before] / SAMPLES * 1.5), unit="None")
+                self.summary.metric_series += 1
+            invocations = np.where(ts < renamed, 0.0, invocations)
         busy = invocations > 0
         if busy.any():
             # Invocation metrics are published only for periods with requests.

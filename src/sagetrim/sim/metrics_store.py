@@ -249,6 +249,7 @@ class MetricStore:
         self._by_name: dict[tuple[str, str], list[MetricKey]] = {}
         self._ts_pool: dict[bytes, IntArray] = {}
         self._list_cache: dict[tuple[Any, ...], list[MetricKey]] = {}
+        self._failing: dict[MetricKey, tuple[str, str]] = {}
 
     def __len__(self) -> int:
         return len(self._metrics)
@@ -260,6 +261,22 @@ class MetricStore:
             self._by_name.clear()
             self._ts_pool.clear()
             self._list_cache.clear()
+            self._failing.clear()
+
+    def fail_reads(self, namespace: str, metric_name: str, dimensions: Mapping[str, str], *,
+                   status: str = "InternalError", message: str = "An internal error occurred.") -> None:
+        """Make `GetMetricData` fail every query of one metric (exact dimension set) while answering the
+        others, as CloudWatch does: the query's result has ``StatusCode`` ``status`` (``InternalError`` or
+        ``Forbidden``), a message, and no datapoints."""
+        if status not in ("InternalError", "Forbidden"):
+            raise ValueError(f"a failed query's StatusCode is InternalError or Forbidden, not {status!r}")
+        with self._lock:
+            self._failing[metric_key(namespace, metric_name, dimensions)] = (status, message)
+
+    def failure(self, key: MetricKey) -> tuple[str, str] | None:
+        """The ``(StatusCode, message)`` reads of this metric fail with, or None."""
+        with self._lock:
+            return self._failing.get(key)
 
     def put_series(
         self,

@@ -236,9 +236,10 @@ class Choice:
 def choose(need: Need, current: InstanceType, current_count: int, catalog: Catalog, region: str, usage: Usage,
            params: SizingParams, *, min_count: int, max_count: int,
            inferentia_alternative: bool = False) -> Choice | None:
-    """Weigh every eligible type against the need; None when the current type has no price for the usage."""
+    """Weigh every eligible type against the need; None when the current type has no price for the usage, or
+    there is no instance to resize (an asynchronous endpoint scaled in to zero)."""
     own = hourly_price(catalog, current.name, region, usage)
-    if own is None:
+    if own is None or current_count < 1:
         return None
     h = params.headroom
     current_opt = option_for(current, need, own, current_count, current_count, h,

@@ -10,6 +10,7 @@ from sagetrim.aws.metrics import MetricSeries
 from sagetrim.catalog import InstanceType
 from sagetrim.inventory.model import Resource
 from sagetrim.json_types import JsonObject
+from sagetrim.rules.context import checked
 from sagetrim.rules.sizing.queries import metric_key, utilization_period
 
 
@@ -48,9 +49,18 @@ class Profile:
                 "peak_invocations_per_minute": r(self.invocations_per_minute, 1)}
 
 
-def _peak(metrics: Mapping[str, MetricSeries], key: str, pct: float) -> float | None:
+def _series(metrics: Mapping[str, MetricSeries], key: str) -> MetricSeries:
+    """The series under `key` (empty when it was not queried, e.g. GPU metrics of a CPU instance).
+
+    Raises:
+        MetricUnavailableError: CloudWatch failed the query.
+    """
     series = metrics.get(key)
-    return percentile(series.values, pct) if series is not None else None
+    return MetricSeries() if series is None else checked(key, series)
+
+
+def _peak(metrics: Mapping[str, MetricSeries], key: str, pct: float) -> float | None:
+    return percentile(_series(metrics, key).values, pct)
 
 
 def variant_profile(metrics: Mapping[str, MetricSeries], prefix: str, resource: Resource, variant: str,
@@ -61,10 +71,10 @@ def variant_profile(metrics: Mapping[str, MetricSeries], prefix: str, resource: 
 
     cpu, mem, gpu, gpu_mem = (peak(m) for m in ("CPUUtilization", "MemoryUtilization", "GPUUtilization",
                                                  "GPUMemoryUtilization"))
-    invocations = metrics.get(metric_key(prefix, resource, variant, "Invocations"), MetricSeries())
+    invocations = _series(metrics, metric_key(prefix, resource, variant, "Invocations"))
     hourly_max = max(invocations.values, default=0.0)
     per_gpu_gib = instance.accelerator.memory_gib / instance.accelerator.count if instance.accelerator else 0.0
-    buckets = len(metrics.get(metric_key(prefix, resource, variant, "CPUUtilization"), MetricSeries()).values)
+    buckets = len(_series(metrics, metric_key(prefix, resource, variant, "CPUUtilization")).values)
     hours = buckets * utilization_period(pct) // 3600
     return Profile(instance.name, count, hours, None if cpu is None else cpu / 100,
                    None if mem is None else mem / 100 * instance.memory_gib,
@@ -85,8 +95,8 @@ def job_profile(metrics: Mapping[str, MetricSeries], prefix: str, resource: Reso
 
     cpu, mem, gpu, gpu_mem = (peak(m) for m in ("CPUUtilization", "MemoryUtilization", "GPUUtilization",
                                                  "GPUMemoryUtilization"))
-    hours = max((len(metrics.get(metric_key(prefix, resource, f"algo-{i}", "CPUUtilization"),
-                                 MetricSeries()).values) for i in range(1, count + 1)), default=0)
+    hours = max((len(_series(metrics, metric_key(prefix, resource, f"algo-{i}", "CPUUtilization")).values)
+                 for i in range(1, count + 1)), default=0)
     return Profile(instance.name, count, hours, None if cpu is None else cpu / 100,
                    None if mem is None else mem / 100 * instance.memory_gib,
                    None if gpu is None else gpu / 100, None if gpu_mem is None else gpu_mem / 100 * per_gpu_gib)
