@@ -1,4 +1,4 @@
-"""training-spot on completed jobs whose answers are known; also how the scan reads the job history."""
+"""training-spot on ended jobs whose answers are known; also how the scan reads the job history."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ JOBS = [
     {"name": "old", **JOB, "age_days": 20},
     {"name": "running", **JOB, "status": "InProgress", "age_days": 0.1},
     {"name": "stopped", **JOB, "status": "Stopped"},
+    {"name": "failed-late", **JOB, "status": "Failed", "hours": 4},
     {"name": "pooled", **JOB, "keep_alive_s": 600},
     {"name": "optout", **JOB, "tags": {"sagetrim:exclude": "true"}},
 ]
@@ -38,9 +39,12 @@ def scan(sim):
     return result, dict(sim.requests.counts())
 
 
-def test_only_completed_on_demand_jobs_of_the_window_are_flagged(scan):
+def test_on_demand_jobs_of_the_window_that_billed_are_flagged_however_they_ended(scan):
     result, _ = scan
-    assert {f.name for f in result.findings} == {"od", "od-multi"}
+    assert {f.name for f in result.findings} == {"od", "od-multi", "stopped", "failed-late"}
+    failed = next(f for f in result.findings if f.name == "failed-late")
+    assert failed.evidence["status"] == "Failed" and failed.evidence["billable_hours"] == 4
+    assert failed.message.startswith("failed after it ran 4.0 h")
     assert [arn.rsplit("/", 1)[-1] for arn in result.excluded] == ["optout"]
 
 
@@ -58,13 +62,14 @@ def test_the_saving_is_the_spot_discount_over_the_billed_hours_spread_over_a_mon
 
 def test_history_is_read_for_the_rules_but_kept_out_of_the_inventory(scan):
     result, counts = scan
-    assert {r.name for r in result.history} == {"od", "od-multi", "spot", "short", "stopped", "pooled", "optout"}
+    assert {r.name for r in result.history} == {"od", "od-multi", "spot", "short", "stopped", "failed-late", "pooled",
+                                                "optout"}
     assert {r.name for r in result.resources} == {"running"}
     assert result.totals()["resources"] == 1
     assert all(r.usd_per_hour == 0 and r.details.finished for r in result.history)
     od = next(r for r in result.history if r.name == "od")
     assert od.details.billable_s == 3 * 3600 and od.instance_type == "ml.m5.4xlarge"
-    assert counts["sagemaker:DescribeTrainingJob"] == 7 + 1  # the finished jobs, and the running one (scan)
+    assert counts["sagemaker:DescribeTrainingJob"] == 8 + 1  # the finished jobs, and the running one (scan)
     assert counts["sagemaker:ListTrainingJobs"] == 3  # running (scan), recent, warm pools
 
 
@@ -73,7 +78,7 @@ def test_finished_jobs_are_described_once(sim, scan):
     sim.requests.reset()
     again = _scan(sim, use_cache=True)
     assert "sagemaker:DescribeTrainingJob" not in dict(sim.requests.counts())
-    assert {f.name for f in again.findings} == {"od", "od-multi"}
+    assert {f.name for f in again.findings} == {"od", "od-multi", "stopped", "failed-late"}
 
 
 def test_no_rule_needing_history_means_no_history_calls(sim, scan):

@@ -32,7 +32,7 @@ from sagetrim.inventory.details import EndpointDetails, JobForm, ScalingRange, W
 from sagetrim.inventory.model import Kind, Resource
 
 HISTORY_DAYS = 14
-ENDED = ("Completed", "Stopped")
+ENDED = ("Completed", "Stopped", "Failed")  # each billed the seconds it ran
 # Hyperparameters that decide whether a framework uses a GPU (XGBoost's tree_method=gpu_hist, device=cuda).
 GPU_HYPERPARAMETERS = frozenset({"tree_method", "device", "gpu_id", "num_gpus", "predictor"})
 SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
@@ -78,8 +78,8 @@ def _describe(scope: RegionScope, operation: str, param: str,
 
 
 def collect_history(scope: RegionScope, days: int = HISTORY_DAYS) -> list[Resource]:
-    """Training and processing jobs created in the last `days` days that have ended (Completed or Stopped),
-    and the training warm pools Available now.
+    """Training and processing jobs created in the last `days` days that have ended (Completed, Stopped or
+    Failed), and the training warm pools Available now.
 
     Finished jobs no longer bill (`usd_per_hour` 0); a warm pool bills while it is Available. Every record
     has finished `JobDetails` with their `lookback_days`, and is not part of the billed inventory.

@@ -14,8 +14,10 @@ from typing import Any
 from sagetrim.errors import UsageError
 from sagetrim.rules import (
     endpoint_hosting_mode,
+    failing_endpoint,
     idle_endpoint,
     idle_notebook,
+    idle_variant,
     notebook_without_autostop,
     oversized_endpoint,
     processing_oversized,
@@ -78,7 +80,7 @@ def _registry(modules: tuple[ModuleType, ...]) -> dict[str, Rule[Any]]:
 RULES: dict[str, Rule[Any]] = _registry((
     idle_endpoint, notebook_without_autostop, idle_notebook, oversized_endpoint, endpoint_hosting_mode,
     training_spot, training_gpu_unused, training_oversized, processing_oversized, stopped_notebook_storage,
-    studio_idle_app, warm_pool_left_on))
+    studio_idle_app, warm_pool_left_on, idle_variant, failing_endpoint))
 
 
 def select(ids: list[str] | None) -> list[Rule[Any]]:

@@ -1,11 +1,12 @@
-"""training-spot: completed on-demand training jobs that could have run on managed spot capacity.
+"""training-spot: on-demand training jobs that could have run on managed spot capacity.
 
 Managed spot training bills the same job's seconds at a discount (often 60-90 %) in exchange for possible
-interruptions, which SageMaker resumes from checkpoints. For each on-demand job that completed in the
-look-back, the saving is its billed seconds x instances x (on-demand - spot price), at the catalog's typical
-spot discount, spread over a month as if such jobs recur at the look-back's rate. Where the account has run
-spot jobs, their observed saving (1 - billable / training seconds) is shown beside it. Jobs with a warm pool
-(which spot does not support), shorter than `min_job_minutes`, or on types without spot training are skipped.
+interruptions, which SageMaker resumes from checkpoints. For each on-demand job that ended in the look-back
+(completed, or stopped by hand or failed after billing hours: their seconds were billed all the same), the
+saving is its billed seconds x instances x (on-demand - spot price), at the catalog's typical spot discount,
+spread over a month as if such jobs recur at the look-back's rate. Where the account has run spot jobs, their
+observed saving (1 - billable / training seconds) is shown beside it. Jobs with a warm pool (which spot does
+not support), shorter than `min_job_minutes`, or on types without spot training are skipped.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sagetrim.rules.context import RuleContext, severity_for
 from sagetrim.rules.model import Action, Finding, RuleMeta, Severity
 from sagetrim.rules.rule import Rule
 
+BILLED_ENDINGS = ("Completed", "Stopped", "Failed")  # a job billed its seconds however it ended
 META = RuleMeta(id="training-spot", title="On-demand training job that could have used managed spot",
                 severity=Severity.MEDIUM, kind=Kind.TRAINING.value, action=Action.NOTIFY)
 
@@ -51,7 +53,7 @@ def history_days(params: Params) -> int:
 def evaluate(ctx: RuleContext, params: Params) -> Iterator[Finding]:
     since = ctx.now - timedelta(days=params.days)
     jobs = [(r, d) for r in ctx.of_kind(Kind.TRAINING)
-            if (d := r.details_as(JobDetails)) is not None and d.finished and r.status == "Completed"
+            if (d := r.details_as(JobDetails)) is not None and d.finished and r.status in BILLED_ENDINGS
             and (r.created is None or r.created >= since)]
     spot_runs = [d for _, d in jobs if d.spot and d.training_s]
     observed = (sum(1 - float(d.billable_s or 0) / float(d.training_s or 1) for d in spot_runs)
@@ -78,7 +80,8 @@ def evaluate(ctx: RuleContext, params: Params) -> Iterator[Finding]:
         yield Finding(
             rule=META.id, account=ctx.account, region=ctx.region, kind=r.kind.value, name=r.name, arn=r.arn,
             severity=severity_for(monthly), monthly_savings_usd=monthly,
-            evidence={"instance_type": t.name, "instance_count": count, "billable_hours": round(hours, 2),
+            evidence={"status": r.status, "instance_type": t.name, "instance_count": count,
+                      "billable_hours": round(hours, 2),
                       "usd_on_demand": round(on_demand * hours * count, 2),
                       "usd_on_spot": round(spot * hours * count, 2), "saving_usd": round(saving, 2),
                       "spot_discount_pct": round(discount * 100, 1),
@@ -88,7 +91,8 @@ def evaluate(ctx: RuleContext, params: Params) -> Iterator[Finding]:
                                       "prices and interruptions vary",
                                       "the job writes checkpoints, so an interrupted run resumes",
                                       f"jobs like this one recur at the rate of the last {days} days"]},
-            message=(f"ran {hours:.1f} h on {count} x {t.name} on demand for ${on_demand * hours * count:,.2f}; "
+            message=(f"{'' if r.status == 'Completed' else r.status.lower() + ' after it '}"
+                     f"ran {hours:.1f} h on {count} x {t.name} on demand for ${on_demand * hours * count:,.2f}; "
                      f"with managed spot (EnableManagedSpotTraining, a MaxWaitTimeInSeconds and checkpoints) "
                      f"it would have cost about ${spot * hours * count:,.2f} (about ${monthly:,.2f} a month at "
                      f"the last {days} days' rate)"),

@@ -71,6 +71,8 @@ class VariantSpec(BaseModel):
     renamed_from: str | None = Field(None, description="the variant's name before an UpdateEndpoint renamed it: "
                                                        "its metrics until then are under that name")
     renamed_days_ago: float = Field(1.0, ge=0, description="when the rename happened")
+    error_pct: float = Field(0.0, ge=0, le=100, description="share of the requests answered with an error")
+    error_kind: Literal["4XX", "5XX"] = "4XX"
 
 
 class EndpointGroup(_Group):
@@ -342,6 +344,12 @@ class FleetBuilder:
             else:
                 store.put_series(INVOCATION_NAMESPACE, "Invocations", dims, t, sums=inv, counts=SAMPLES,
                                  minimums=0.0, maximums=np.ceil(inv / SAMPLES * 1.5), unit="None")
+                if v.error_pct:  # the failed requests are counted in Invocations too
+                    errors = np.round(inv * v.error_pct / 100)
+                    store.put_series(INVOCATION_NAMESPACE, f"Invocation{v.error_kind}Errors", dims, t, sums=errors,
+                                     counts=SAMPLES, minimums=0.0, maximums=np.ceil(errors / SAMPLES * 1.5),
+                                     unit="None")
+                    self.summary.metric_series += 1
                 latency = 20_000 + 30_000 * load[busy] + rng.normal(0, 2_000, t.size)
                 store.put_series(INVOCATION_NAMESPACE, "ModelLatency", dims, t,
                                  values=np.clip(latency, 1_000, None), counts=SAMPLES, unit="Microseconds")

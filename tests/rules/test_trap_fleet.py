@@ -1,0 +1,114 @@
+"""Every rule at once on a fleet built like a real account, traps included: each rule finds exactly the resources
+it should (precision and recall 1.0), what cannot be read is unknown, and the savings total is the sum, per
+resource, of its largest saving, computed here from the catalog's prices."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from sagetrim.catalog import Usage, load_catalog
+from sagetrim.config import Settings
+from sagetrim.costs import HOURS_PER_MONTH
+from sagetrim.inventory.scan import ScanResult
+from sagetrim.pipeline.scan import run_scan
+from sagetrim.sim import SimServer
+from sagetrim.sim.cloudwatch import metric_store
+from sagetrim.sim.fleet import Scenario, build_fleet
+
+REGION = "us-east-1"
+NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # a Wednesday
+CATALOG = load_catalog(use_cache=False)
+ENDPOINTS = [
+    # name, spec: the traps
+    {"name": "forgotten", "traffic": "idle"},
+    {"name": "weekly-report", "traffic": "weekly"},  # used every Saturday: not a delete
+    {"name": "sporadic-scorer", "traffic": "sporadic"},
+    {"name": "renamed-steady", "requests_per_minute": 300,  # 14 days of traffic under the old name
+     "variants": [{"traffic": "steady", "renamed_from": "blue", "renamed_days_ago": 1}]},
+    {"name": "async-at-zero", "asynchronous": True, "instance_count": 0, "traffic": "sporadic",
+     "instance_type": "ml.g5.xlarge"},  # scale-to-zero: bills nothing
+    {"name": "ab-left-on", "instance_type": "ml.m5.xlarge",
+     "variants": [{"traffic": "steady"}, {"traffic": "idle", "weight": 0.01}]},
+    {"name": "wrong-payload", "variants": [{"traffic": "steady", "error_pct": 100}]},  # every request a 4xx
+    {"name": "unreadable", "traffic": "idle"},  # its metric query fails
+    {"name": "busy", "traffic": "steady", "instance_type": "ml.c5.xlarge", "cpu_peak_pct": 60},
+]
+JOBS = [
+    {"name": "stopped-by-hand", "instance_type": "ml.m5.4xlarge", "status": "Stopped", "hours": 6, "age_days": 2},
+    {"name": "spot-done", "instance_type": "ml.m5.4xlarge", "status": "Completed", "hours": 3, "age_days": 2,
+     "spot": True},
+]
+# The truth: every (rule, resource) that is waste, and nothing else.
+EXPECTED = {
+    ("idle-endpoint", "forgotten"),  # delete: 14 days without an invocation
+    ("idle-endpoint", "weekly-report"),  # notify: cheaper hosting for a weekly job, not a delete
+    ("endpoint-hosting-mode", "weekly-report"),
+    ("endpoint-hosting-mode", "sporadic-scorer"),
+    ("oversized-endpoint", "sporadic-scorer"),  # peaks at 0.1 of 2 vCPUs
+    ("idle-variant", "ab-left-on"),
+    ("failing-endpoint", "wrong-payload"),
+    ("training-spot", "stopped-by-hand"),  # 6 billed hours on demand, stopped by hand
+}
+
+
+@pytest.fixture(scope="module")
+def scan(sim: SimServer) -> ScanResult:
+    sim.clock.set(NOW)
+    endpoints = [{"instance_type": "ml.m5.large", "age_days": 30, **e} for e in ENDPOINTS]
+    build_fleet(sim, Scenario.model_validate({"regions": {REGION: {"endpoints": endpoints, "training_jobs": JOBS}}}))
+    metric_store(sim.account_id, REGION).fail_reads("AWS/SageMaker", "Invocations",
+                                                    {"EndpointName": "unreadable", "VariantName": "AllTraffic"})
+    return run_scan(sim.session(REGION), [REGION], [], CATALOG, use_cache=False, settings=Settings(), now=NOW)
+
+
+def test_given_the_trap_fleet_then_every_rule_has_precision_and_recall_of_one(scan: ScanResult) -> None:
+    found = {(f.rule, f.name) for f in scan.findings}
+    assert found - EXPECTED == set(), "false positives"
+    assert EXPECTED - found == set(), "misses"
+    assert scan.errors == []
+
+
+def test_given_the_trap_fleet_then_the_endpoint_used_weekly_is_never_proposed_for_deletion(scan: ScanResult) -> None:
+    deletes = {f.name for f in scan.findings if f.action.value == "delete-endpoint"}
+    assert deletes == {"forgotten"}
+
+
+def test_given_a_metric_query_that_fails_then_every_rule_that_reads_it_calls_the_endpoint_unknown(
+    scan: ScanResult
+) -> None:
+    unknown = {(u.rule, u.name) for u in scan.unknowns}
+    assert {rule for rule, name in unknown if name == "unreadable"} == {
+        "idle-endpoint", "failing-endpoint", "endpoint-hosting-mode", "oversized-endpoint"}
+    assert not [f for f in scan.findings if f.name == "unreadable"]
+
+
+def _hourly(instance_type: str, usage: Usage) -> float:
+    return CATALOG.price(instance_type, REGION, usage).usd
+
+
+def test_given_the_trap_fleet_then_the_savings_total_is_each_resources_largest_saving(scan: ScanResult) -> None:
+    month = HOURS_PER_MONTH
+    weekly_busy_hours = 4  # two Saturdays of two busy hours in the 14 days read
+    expected = {
+        "forgotten": _hourly("ml.m5.large", Usage.HOSTING) * month,
+        "ab-left-on": _hourly("ml.m5.xlarge", Usage.HOSTING) * month,  # the idle variant's one instance
+        "wrong-payload": _hourly("ml.m5.large", Usage.HOSTING) * month,
+        "stopped-by-hand": ((_hourly("ml.m5.4xlarge", Usage.TRAINING) - _hourly("ml.m5.4xlarge", Usage.SPOT_TRAINING))
+                            * 6 * month / (14 * 24)),
+    }
+    rehost_weekly = _hourly("ml.m5.large", Usage.HOSTING) * (month - weekly_busy_hours / 14 * month / 24)
+    by_resource: dict[str, float] = {}
+    for f in scan.findings:
+        by_resource[f.name] = max(by_resource.get(f.name, 0.0), f.monthly_savings_usd)
+    for name, usd in expected.items():
+        assert by_resource[name] == pytest.approx(usd, abs=0.005), name
+    weekly = {f.rule: f.monthly_savings_usd for f in scan.findings if f.name == "weekly-report"}
+    assert weekly["idle-endpoint"] == pytest.approx(rehost_weekly, abs=0.005)
+    # The serverless estimates of endpoint-hosting-mode are the rule's own (requests x latency x memory at the
+    # GB-second price); each must stay below what the endpoint bills, and the total counts each resource once.
+    for name in ("weekly-report", "sporadic-scorer"):
+        assert 0 < by_resource[name] <= _hourly("ml.m5.large", Usage.HOSTING) * month
+    assert scan.savings()["monthly_usd"] == pytest.approx(round(sum(by_resource.values()), 2), abs=0.005)
+    assert scan.savings()["resources"] == 6
