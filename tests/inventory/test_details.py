@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -71,3 +72,24 @@ def test_a_resource_gives_its_details_only_as_their_own_type():
     assert r.details_as(EndpointDetails) is None
     assert r.to_json()["details"] == app.to_json()
     assert Resource(Kind.TRAINING, "1", "us-east-1", "j", "arn:j", "InProgress", NOW).to_json()["details"] == {}
+
+
+@pytest.mark.parametrize(("status", "billing"), [("UpdateRollbackFailed", True), ("RollingBack", True),
+                                                  ("Failed", False), ("OutOfService", False)])
+def test_given_an_endpoint_in_a_state_when_scanned_then_it_is_priced_while_its_instances_run(
+    clean_sim: Any, status: str, billing: bool
+) -> None:
+    from tests.inventory.helpers import REGION, make_endpoint
+
+    from sagetrim.catalog import load_catalog
+    from sagetrim.pipeline.scan import run_scan
+
+    make_endpoint(clean_sim, "stuck")
+    clean_sim.set_status(clean_sim.account_id, REGION, "endpoint", "stuck", status)
+
+    result = run_scan(clean_sim.session(REGION), [REGION], [], load_catalog(use_cache=False), use_cache=False,
+                      rules=[])
+
+    [endpoint] = result.resources
+    assert endpoint.status == status
+    assert endpoint.usd_per_hour == (pytest.approx(2 * 0.115) if billing else 0.0)

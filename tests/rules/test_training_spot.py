@@ -81,9 +81,11 @@ def test_finished_jobs_are_described_once(sim, scan):
     assert {f.name for f in again.findings} == {"od", "od-multi", "stopped", "failed-late"}
 
 
-def test_no_rule_needing_history_means_no_history_calls(sim, scan):
+def test_no_rule_needing_history_means_only_the_warm_pools_that_bill_are_read(sim, scan):
     sim.requests.reset()
     result = run_scan(sim.session("us-east-1"), ["us-east-1"], [], CATALOG, use_cache=False,
                       rules=select(["idle-endpoint"]), settings=Settings())
-    assert result.history == []
-    assert dict(sim.requests.counts())["sagemaker:ListTrainingJobs"] == 1
+    assert all(r.details.warm_pool and r.details.warm_pool.status == "Available" for r in result.history)
+    counts = dict(sim.requests.counts())
+    assert counts["sagemaker:ListTrainingJobs"] == 2  # the running jobs, and the Available warm pools
+    assert "sagemaker:ListProcessingJobs" in counts and counts["sagemaker:ListProcessingJobs"] == 1  # running only

@@ -37,12 +37,14 @@ def test_only_a_live_pool_that_nothing_reuses_is_flagged(result):
     assert [f.name for f in result.findings] == ["lonely"]
 
 
-def test_live_pools_bill_and_are_read_for_the_rules_only(result):
+def test_live_pools_bill_and_are_in_the_inventory_as_well_as_read_for_the_rules(result):
     pools = {r.name: r for r in result.history if r.details.warm_pool and r.details.warm_pool.status == "Available"}
     assert set(pools) == {"lonely", "pool-b"}
     price = CATALOG.price("ml.g5.2xlarge", "us-east-1", Usage.TRAINING).usd
     assert pools["lonely"].usd_per_hour == pytest.approx(price + 30 * 0.14 / 730)  # instance and its volume
-    assert result.totals()["resources"] == 0
+    assert {r.name for r in result.resources} == {"lonely", "pool-b"}, "they bill now"
+    assert result.totals()["usd_per_hour"] == pytest.approx(sum(r.usd_per_hour for r in pools.values()), abs=1e-4)
+    assert len([f for f in result.findings if f.name == "lonely"]) <= 1, "read once by the rules"
 
 
 def test_the_saving_is_the_retained_time_priced_and_spread_over_a_month(result):

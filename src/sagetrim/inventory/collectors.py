@@ -264,7 +264,9 @@ def collect_endpoints(scope: RegionScope) -> list[Resource]:
         if extra is None:
             continue  # gone since it was listed
         status = item["EndpointStatus"]
-        billing = status in ("InService", "Updating", "SystemUpdating", "RollingBack", "Creating")
+        # UpdateRollbackFailed: an update failed and so did its rollback; the instances still run and bill.
+        billing = status in ("InService", "Updating", "SystemUpdating", "RollingBack", "Creating",
+                             "UpdateRollbackFailed")
         variants, exact = [], True
         for v in extra["variants"]:
             rate = scope.pricer.instance(v["instance_type"], Usage.HOSTING, v["count"] if billing else 0)

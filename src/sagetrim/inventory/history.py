@@ -79,19 +79,21 @@ def _describe(scope: RegionScope, operation: str, param: str,
 
 def collect_history(scope: RegionScope, days: int = HISTORY_DAYS) -> list[Resource]:
     """Training and processing jobs created in the last `days` days that have ended (Completed, Stopped or
-    Failed), and the training warm pools Available now.
+    Failed), and the training warm pools Available now (only those when `days` is 0).
 
     Finished jobs no longer bill (`usd_per_hour` 0); a warm pool bills while it is Available. Every record
     has finished `JobDetails` with their `lookback_days`, and is not part of the billed inventory.
     """
     now = scope.pricer.now
+    if not days:  # no rule reads the past: only the warm pools, which bill now
+        return _training_history(scope, None, days)
     since = now - timedelta(days=days)
     return [*_training_history(scope, since, days), *_processing_history(scope, since, days)]
 
 
-def _training_history(scope: RegionScope, since: datetime, days: int) -> list[Resource]:
+def _training_history(scope: RegionScope, since: datetime | None, days: int) -> list[Resource]:
     listed = {i["TrainingJobName"]: i for i in scope.paginate("list_training_jobs", "TrainingJobSummaries",
-                                                              CreationTimeAfter=since)}
+                                                              CreationTimeAfter=since)} if since else {}
     for item in scope.paginate("list_training_jobs", "TrainingJobSummaries", WarmPoolStatusEquals="Available"):
         listed.setdefault(item["TrainingJobName"], item)
     items = [i for i in listed.values() if i.get("TrainingJobStatus") in ENDED]
@@ -198,15 +200,15 @@ Failure = tuple[str, ClientError | BotoCoreError]
 
 def collect_extras(scope: RegionScope, days: int, endpoints: list[Resource],
                    autoscaling: Any | None) -> tuple[list[Resource], list[Resource], list[Failure]]:
-    """What the scan adds for the rules in one region: the history of `days` days (none for 0), the endpoints
-    with their facts (when endpoints are given), and the parts that failed, which the others survive."""
+    """What the scan adds in one region: the history of `days` days and the warm pools that bill (only those
+    for 0), the endpoints with their facts (when endpoints are given), and the parts that failed, which the
+    others survive."""
     failures: list[Failure] = []
     history: list[Resource] = []
-    if days:
-        try:
-            history = collect_history(scope, days)
-        except (ClientError, BotoCoreError) as exc:
-            failures.append(("history", exc))
+    try:
+        history = collect_history(scope, days)
+    except (ClientError, BotoCoreError) as exc:
+        failures.append(("history", exc))
     scaled = None
     if autoscaling is not None and endpoints:
         try:

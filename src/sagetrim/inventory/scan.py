@@ -45,7 +45,8 @@ class ScanResult:
     accounts: list[str]
     regions: list[str]
     resources: list[Resource] = field(default_factory=list)
-    # Finished jobs and warm pools the rules read (inventory/history.py); not in the totals.
+    # Finished jobs and warm pools the rules read (inventory/history.py); the Available warm pools, which
+    # bill, are in `resources` too.
     history: list[Resource] = field(default_factory=list)
     errors: list[ScanError] = field(default_factory=list)
     api_calls: dict[str, int] = field(default_factory=dict)
@@ -211,8 +212,6 @@ def _add_extras(result: ScanResult, tasks: list[tuple[Account, str, DescribeCach
     before they were described into `vanished`."""
     from sagetrim.inventory.history import collect_extras
 
-    if not days and not facts:
-        return []
     read_by_extras = {Kind.TRAINING.value, Kind.PROCESSING.value, Kind.ENDPOINT.value}
     failed = {(e.account, e.region) for e in result.errors if e.kind in read_by_extras and e.resource is None}
 
@@ -239,6 +238,9 @@ def _add_extras(result: ScanResult, tasks: list[tuple[Account, str, DescribeCach
             result.history.extend(history)
             updated.update({r.arn: r for r in endpoints})
     result.resources = [updated.get(r.arn, r) for r in result.resources]
+    # A warm pool bills while it is Available: it is part of the billed inventory too.
+    listed = {r.arn for r in result.resources}
+    result.resources += [r for r in result.history if r.usd_per_hour > 0 and r.arn not in listed]
     return errors
 
 

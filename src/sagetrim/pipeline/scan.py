@@ -159,8 +159,9 @@ def run_scan(session: boto3.Session, regions: list[str], role_arns: list[str], c
     if chosen:
         message = f"Reading metrics and running {len(chosen)} rules…"
         on_progress(Progress("evaluate", 0, 1, message))
-        enriched = enrich(result.resources + result.history, targets, chosen, settings, catalog,
-                          now or result.finished)
+        listed = {r.arn for r in result.resources}
+        enriched = enrich(result.resources + [h for h in result.history if h.arn not in listed], targets, chosen,
+                          settings, catalog, now or result.finished)
         judged = evaluate(enriched.contexts, chosen, settings)
         result.findings, result.unknowns = judged.findings, judged.unknowns
         result.excluded = enriched.excluded
