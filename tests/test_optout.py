@@ -16,9 +16,10 @@ from sagetrim.catalog import load_catalog
 from sagetrim.config import Settings
 from sagetrim.optout import EXCLUDE_KEY, OPTED_OUT, is_excluded, opted_out_arns, opts_out
 from sagetrim.pipeline.scan import run_scan
-from sagetrim.rules import notebook_without_autostop
+from sagetrim.rules import notebook_without_autostop, select
 from sagetrim.rules.model import Action, Finding, Severity
 from sagetrim.schedules.runner import collect_targets, session_clients
+from sagetrim.sim import SimServer
 
 REGION = "us-east-1"
 ROLE = "arn:aws:iam::123456789012:role/notebooks"
@@ -114,3 +115,21 @@ def test_when_notifying_resources_that_opted_out_since_the_scan_are_left_out(sim
     sent = {o.name for o in outcomes if o.status == "done"}
     assert sent == set(notebooks) - _opted(notebooks)
     assert all(f"about {len(sent)} resource(s)" in o.reason for o in outcomes if o.status == "done")
+
+
+def test_given_tagged_resources_when_scanned_then_the_inventory_carries_their_tags_from_the_opt_out_call(
+    clean_sim: SimServer
+) -> None:
+    sm = clean_sim.client("sagemaker", REGION)
+    sm.create_notebook_instance(NotebookInstanceName="tagged", InstanceType="ml.t3.medium",
+                                RoleArn="arn:aws:iam::123456789012:role/r",
+                                Tags=[{"Key": "team", "Value": "fraud"}, {"Key": "cost-center", "Value": "42"}])
+    sm.create_notebook_instance(NotebookInstanceName="bare", InstanceType="ml.t3.medium",
+                                RoleArn="arn:aws:iam::123456789012:role/r")
+    clean_sim.requests.reset()
+
+    result = run_scan(clean_sim.session(REGION), [REGION], [], load_catalog(use_cache=False), use_cache=False,
+                      rules=select(["idle-notebook"]), settings=Settings())
+
+    assert {r.name: r.tags for r in result.resources} == {"tagged": {"team": "fraud", "cost-center": "42"}, "bare": {}}
+    assert clean_sim.requests.counts()["resourcegroupstaggingapi:GetResources"] == 1

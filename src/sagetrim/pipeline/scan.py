@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -95,6 +95,7 @@ class Enriched:
 
     contexts: list[RuleContext] = field(default_factory=list)
     excluded: list[str] = field(default_factory=list)  # ARNs opted out with the sagetrim:exclude tag
+    tags: dict[str, dict[str, str]] = field(default_factory=dict)  # every tagged resource's tags, by ARN
     errors: list[ScanError] = field(default_factory=list)
 
 
@@ -112,8 +113,8 @@ def enrich(resources: list[Resource], targets: Targets, rules: list[Rule[Any]], 
         if not by_target.get((account, region)):
             continue
         try:
-            ctx, excluded = enrich_region(account, region, by_target[(account, region)], rules, params, catalog,
-                                          now, client_for)
+            ctx, excluded, tags = enrich_region(account, region, by_target[(account, region)], rules, params,
+                                                catalog, now, client_for)
         except (ClientError, BotoCoreError) as exc:
             err = exc.response.get("Error", {}) if isinstance(exc, ClientError) else {}
             out.errors.append(ScanError(account, region, "findings", err.get("Code", type(exc).__name__),
@@ -121,6 +122,7 @@ def enrich(resources: list[Resource], targets: Targets, rules: list[Rule[Any]], 
             continue
         out.contexts.append(ctx)
         out.excluded.extend(excluded)
+        out.tags.update(tags)
     return out
 
 
@@ -162,6 +164,9 @@ def run_scan(session: boto3.Session, regions: list[str], role_arns: list[str], c
         listed = {r.arn for r in result.resources}
         enriched = enrich(result.resources + [h for h in result.history if h.arn not in listed], targets, chosen,
                           settings, catalog, now or result.finished)
+        # The tags the opt-out read returned fill in the inventory's (the collectors read none).
+        result.resources = [replace(r, tags=enriched.tags[r.arn]) if r.arn in enriched.tags else r
+                            for r in result.resources]
         judged = evaluate(enriched.contexts, chosen, settings)
         result.findings, result.unknowns = judged.findings, judged.unknowns
         result.excluded = enriched.excluded

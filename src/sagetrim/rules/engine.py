@@ -11,10 +11,11 @@ from datetime import datetime
 from typing import Any
 
 from sagetrim.aws.metrics import MetricQuery, dimension_sets, fetch_metrics
+from sagetrim.aws.tagging import resource_tags
 from sagetrim.catalog import Catalog
 from sagetrim.inventory.details import EndpointDetails, NotebookDetails
 from sagetrim.inventory.model import Kind, Resource, ScanError
-from sagetrim.optout import opted_out_arns
+from sagetrim.optout import is_excluded
 from sagetrim.rules.context import MetricUnavailableError, RuleContext
 from sagetrim.rules.model import Finding, Unknown
 from sagetrim.rules.rule import Rule
@@ -51,11 +52,12 @@ def with_variant_history(resources: list[Resource], cloudwatch: Any) -> list[Res
 
 def enrich_region(account: str, region: str, resources: list[Resource], rules: list[Rule[Any]],
                   params: dict[str, Any], catalog: Catalog, now: datetime,
-                  client_for: ClientFor) -> tuple[RuleContext, list[str]]:
-    """What the rules read in one account and region, besides the resources: opt-outs, metrics and
-    lifecycle scripts, in a few batched calls. Returns the rules' context, without the opted-out
-    resources, and the ARNs of those."""
-    excluded = opted_out_arns(client_for(account, region, "resourcegroupstaggingapi"))
+                  client_for: ClientFor) -> tuple[RuleContext, list[str], dict[str, dict[str, str]]]:
+    """What the rules read in one account and region, besides the resources: tags (for the opt-outs),
+    metrics and lifecycle scripts, in a few batched calls. Returns the rules' context, without the
+    opted-out resources; the ARNs of those; and every tagged resource's tags, by ARN."""
+    tags = resource_tags(client_for(account, region, "resourcegroupstaggingapi"))
+    excluded = {arn for arn, tagged in tags.items() if is_excluded(tagged)}
     kept = [r for r in resources if r.arn not in excluded]
     if any(rule.needs_variant_history for rule in rules) and any(r.kind is Kind.ENDPOINT for r in kept):
         kept = with_variant_history(kept, client_for(account, region, "cloudwatch"))
@@ -70,7 +72,7 @@ def enrich_region(account: str, region: str, resources: list[Resource], rules: l
                  if r.status == "InService" and (d := r.details_as(NotebookDetails)) and d.lifecycle_config}
         if names:
             ctx.lifecycle_scripts = lifecycle_scripts(client_for(account, region, "sagemaker"), names)
-    return ctx, sorted(r.arn for r in resources if r.arn in excluded)
+    return ctx, sorted(r.arn for r in resources if r.arn in excluded), tags
 
 
 @dataclass
