@@ -41,7 +41,8 @@ SCENARIO = {"seed": 3, "regions": {REGION: {
         {"name": "gpu-experiments", "instance_type": "ml.g4dn.xlarge", "age_days": 10},  # a schedule stops it
         {"name": "old-project", "status": "Stopped", "age_days": 60},  # a schedule starts it
     ],
-    "studio_apps": [{"name": "analyst"}],  # a schedule deletes it
+    "studio_apps": [{"name": "analyst"},  # a schedule deletes it
+                    {"name": "researcher", "age_days": 5}],  # the scan reads its domain's and profile's idle shutdown
     "endpoints": [
         {"name": SCALED_ENDPOINT, "traffic": "idle", "age_days": 20, "autoscaling_max": 4,
          "tags": {"team": "vision"}},
@@ -81,6 +82,10 @@ def world(sim: SimServer) -> Any:
             "ResourceConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 10},
             "StoppingCondition": {"MaxRuntimeInSeconds": 3600}})
     sim.set_status(sim.account_id, REGION, "hyper-parameter-tuning-job", "xgb-tuning", "InProgress")
+    domain_id = sm.list_domains()["Domains"][0]["DomainId"]
+    sm.create_space(DomainId=domain_id, SpaceName="team-space", SpaceSettings={"AppType": "JupyterLab"})
+    sm.create_app(DomainId=domain_id, SpaceName="team-space", AppType="JupyterLab", AppName="default",
+                  ResourceSpec={"InstanceType": "ml.t3.medium"})  # the scan reads the space's idle shutdown
     endpoint = sm.describe_endpoint(EndpointName=SCALED_ENDPOINT)
     config = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
     variant = config["ProductionVariants"][0]["VariantName"]

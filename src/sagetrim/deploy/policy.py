@@ -50,11 +50,15 @@ STATE_PREFIX = "sagetrim"
 
 # What `sagetrim scan` and the rules call: the collectors' list and describe calls, the endpoint facts and
 # job history the rules read (models, autoscaling targets, finished jobs), the opt-out tag read, the batched
-# metric reads, and the lifecycle configurations `notebook-without-autostop` reads.
+# metric reads, the lifecycle configurations `notebook-without-autostop` reads, and the Studio idle shutdown
+# settings of running apps.
 SCAN_PERMISSIONS = (
     "sagemaker:ListNotebookInstances",
     "sagemaker:DescribeNotebookInstance",
     "sagemaker:ListApps",
+    "sagemaker:DescribeDomain",
+    "sagemaker:DescribeUserProfile",
+    "sagemaker:DescribeSpace",
     "sagemaker:ListEndpoints",
     "sagemaker:DescribeEndpoint",
     "sagemaker:DescribeEndpointConfig",
@@ -108,6 +112,10 @@ RESOURCES: dict[str, tuple[str, ...]] = {
     "sagemaker:StopNotebookInstance": (_sagemaker("notebook-instance"),),
     "sagemaker:DescribeNotebookInstanceLifecycleConfig": (_sagemaker("notebook-instance-lifecycle-config"),),
     "sagemaker:DescribeApp": (_sagemaker("app"),),
+    # Studio's idle shutdown settings of a running app's domain, user profile and space.
+    "sagemaker:DescribeDomain": (_sagemaker("domain"),),
+    "sagemaker:DescribeUserProfile": (_sagemaker("user-profile"),),
+    "sagemaker:DescribeSpace": (_sagemaker("space"),),
     "sagemaker:DeleteApp": (_sagemaker("app"),),
     "sagemaker:DescribeEndpoint": (_sagemaker("endpoint"),),
     "sagemaker:DeleteEndpoint": (_sagemaker("endpoint"),),

@@ -34,6 +34,7 @@ from sagetrim.inventory.details import (
     WarmPool,
 )
 from sagetrim.inventory.model import Kind, Resource, Variant
+from sagetrim.inventory.studio_idle import APP_SETTINGS, idle_shutdown
 
 PAGE_SIZE = 100  # the largest page every SageMaker list call accepts
 DESCRIBE_WORKERS = 8
@@ -171,9 +172,49 @@ def collect_notebooks(scope: RegionScope) -> list[Resource]:
 
 # -- Studio apps ------------------------------------------------------------------------------------
 
+def _studio_idle(scope: RegionScope, apps: list[dict[str, Any]]) -> dict[str, tuple[int | None, str] | None]:
+    """Studio's idle shutdown of each running JupyterLab or Code Editor app, by app name: one describe per
+    domain, user profile and space involved. One that cannot be read leaves its apps without (unknown)."""
+    wanted = [a for a in apps if a.get("AppType") in APP_SETTINGS and a.get("Status") in ("InService", "Pending")]
+    docs: dict[tuple[str, str, str], dict[str, Any] | None] = {}
+
+    def read(kind: str, domain: str, name: str) -> dict[str, Any] | None:
+        if (kind, domain, name) not in docs:
+            try:
+                if kind == "domain":
+                    docs[kind, domain, name] = scope.sagemaker.describe_domain(DomainId=domain)
+                elif kind == "user":
+                    docs[kind, domain, name] = scope.sagemaker.describe_user_profile(DomainId=domain,
+                                                                                     UserProfileName=name)
+                else:
+                    docs[kind, domain, name] = scope.sagemaker.describe_space(DomainId=domain, SpaceName=name)
+            except (ClientError, BotoCoreError):
+                docs[kind, domain, name] = None
+        return docs[kind, domain, name]
+
+    out: dict[str, tuple[int | None, str] | None] = {}
+    for a in wanted:
+        domain_id, space_name = a["DomainId"], a.get("SpaceName")
+        domain = read("domain", domain_id, "")
+        space = read("space", domain_id, space_name) if space_name else None
+        owner = a.get("UserProfileName") or ((space or {}).get("OwnershipSettings") or {}).get("OwnerUserProfileName")
+        user = read("user", domain_id, owner) if owner else None
+        unreadable = (domain is None or (space_name is not None and space is None)
+                      or (owner is not None and user is None))
+        out[_app_name(a)] = None if unreadable else idle_shutdown(a["AppType"], domain, user, space)
+    return out
+
+
+def _app_name(app: dict[str, Any]) -> str:
+    owner = app.get("UserProfileName") or app.get("SpaceName") or ""
+    return f"{app['DomainId']}/{owner}/{app['AppType']}/{app['AppName']}"
+
+
 def collect_studio_apps(scope: RegionScope) -> list[Resource]:
     out = []
-    for app in scope.paginate("list_apps", "Apps"):
+    apps = list(scope.paginate("list_apps", "Apps"))
+    idle = _studio_idle(scope, apps)
+    for app in apps:
         status = app.get("Status", "")
         if status in ("Deleted", "Failed"):
             continue
@@ -183,17 +224,20 @@ def collect_studio_apps(scope: RegionScope) -> list[Resource]:
         if instance_type == "system":
             instance_type = None
         running = status in ("InService", "Pending")
+        shutdown = idle.get(_app_name(app))
         rate = scope.pricer.instance(instance_type, Usage.STUDIO) if running else None
         arn = (f"arn:aws:sagemaker:{scope.region}:{scope.account}:app/{app['DomainId']}/{owner}/"
                f"{app['AppType'].lower()}/{app['AppName']}")
         out.append(_priced(
             scope, Usage.STUDIO, rate.usd_per_hour if rate else 0.0, rate.exact if rate else True,
             app.get("CreationTime"),
-            kind=Kind.STUDIO_APP, name=f"{app['DomainId']}/{owner}/{app['AppType']}/{app['AppName']}", arn=arn,
+            kind=Kind.STUDIO_APP, name=_app_name(app), arn=arn,
             status=status, created=app.get("CreationTime"), instance_type=instance_type,
             instance_count=1 if running and instance_type else 0,
             details=StudioAppDetails(domain_id=app["DomainId"], user_profile=app.get("UserProfileName"),
-                                     space=app.get("SpaceName"), app_type=app["AppType"], app_name=app["AppName"]),
+                                     space=app.get("SpaceName"), app_type=app["AppType"], app_name=app["AppName"],
+                                     idle_shutdown_from=shutdown[1] if shutdown else None,
+                                     idle_shutdown_minutes=shutdown[0] if shutdown else None),
         ))
     return out
 

@@ -46,14 +46,22 @@ class StudioAppDetails:
     space: str | None
     app_type: str
     app_name: str
+    # Studio's own idle shutdown for the app: the level that turns it on (domain, user profile, space; None
+    # when it is off, unsupported as for KernelGateway, or could not be read) and its timeout (None: Studio's
+    # default).
+    idle_shutdown_from: str | None = None
+    idle_shutdown_minutes: int | None = None
 
     @property
     def owner(self) -> str | None:
         return self.user_profile or self.space
 
     def to_json(self) -> JsonObject:
-        return {"domain_id": self.domain_id, "user_profile": self.user_profile, "space": self.space,
-                "app_type": self.app_type, "app_name": self.app_name}
+        doc: JsonObject = {"domain_id": self.domain_id, "user_profile": self.user_profile, "space": self.space,
+                           "app_type": self.app_type, "app_name": self.app_name}
+        if self.idle_shutdown_from is not None:
+            doc["idle_shutdown"] = {"minutes": self.idle_shutdown_minutes, "from": self.idle_shutdown_from}
+        return doc
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,9 @@ SageMaker publishes no utilization for apps, and `LastUserActivityTimestamp` mov
 health checks, so it does not tell whether anyone is active. The evidence is the one AWS records: an app runs
 from its creation to its deletion, so one InService for longer than `max_running_hours` is left on nights and
 weekends. The saving assumes it would run only `expected_use_hours_per_month`. Free apps (the `system`
-JupyterServer) are left alone.
+JupyterServer) are left alone, and so are JupyterLab and Code Editor apps whose domain, user profile or space
+turns on Studio's own idle shutdown (`AppLifecycleManagement.IdleSettings`): Studio stops them when idle,
+so their uptime is use.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ def evaluate(ctx: RuleContext, params: Params) -> Iterator[Finding]:
         d = r.details_as(StudioAppDetails)
         if r.status != "InService" or not r.instance_type or r.usd_per_hour <= 0 or d is None:
             continue
+        if d.idle_shutdown_from is not None:
+            continue  # Studio shuts it down when idle
         running = age_hours(r, ctx.now)
         if not params.left_on(running):
             continue
