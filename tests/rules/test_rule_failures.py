@@ -93,3 +93,22 @@ def test_given_a_rule_that_fails_on_one_resource_when_scanned_from_the_cli_then_
     doc = json.loads(as_json.out)
     assert sorted(f["name"] for f in doc["findings"]) == ["nb-a", "nb-c"]
     assert [(e["rule"], e["resource"]) for e in doc["errors"]] == [("notebook-without-autostop", "nb-broken")]
+
+
+def test_given_a_rule_whose_saving_is_zero_or_not_a_number_then_no_zero_dollar_finding_and_nan_is_an_error(
+    notebooks: SimServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rule = RULES["notebook-without-autostop"]
+
+    def evaluate(ctx: RuleContext, params: Any) -> Iterator[Finding]:
+        for f in rule.evaluate(ctx, params):
+            yield replace(f, monthly_savings_usd={"nb-a": 0.004, "nb-broken": float("nan")}.get(f.name, 12.5))
+
+    monkeypatch.setitem(RULES, "notebook-without-autostop", replace(rule, evaluate=evaluate))
+
+    result = scan(notebooks)
+
+    assert [(f.name, f.monthly_savings_usd) for f in result.findings if f.rule == "notebook-without-autostop"] == [
+        ("nb-c", 12.5)]
+    [error] = result.errors
+    assert (error.resource, error.code) == ("nb-broken", "ValueError") and "not a number" in error.message

@@ -5,6 +5,7 @@ calls (opted-out resources, metrics, lifecycle scripts: enrich), then run the ru
 from __future__ import annotations
 
 import base64
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -104,7 +105,12 @@ def evaluate_region(ctx: RuleContext, rules: list[Rule[Any]], params: dict[str, 
 def _attempt(rule: Rule[Any], ctx: RuleContext, params: Any,
              resources: list[Resource]) -> tuple[list[Finding], list[Unknown]]:
     trial = replace(ctx, resources=resources, unknowns=[])
-    findings = list(rule.evaluate(trial, params))
+    findings = []
+    for f in rule.evaluate(trial, params):
+        if not math.isfinite(f.monthly_savings_usd):
+            raise ValueError(f"its saving on {f.name} is {f.monthly_savings_usd}, not a number of dollars")
+        if round(f.monthly_savings_usd, 2) > 0:  # a finding that saves $0.00 recommends nothing
+            findings.append(f)
     return findings, trial.unknowns
 
 
