@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from sagetrim.agent.lifecycle import AgentOptions, render_on_start
 from sagetrim.catalog import load_catalog
 from sagetrim.inventory.details import NotebookDetails
 from sagetrim.inventory.model import Kind, Resource
@@ -15,6 +16,30 @@ from sagetrim.rules.context import RuleContext
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 STORAGE = 0.00095  # a volume, per hour
+SAMPLE_URL = ("https://raw.githubusercontent.com/aws-samples/amazon-sagemaker-notebook-instance-lifecycle-config-"
+              "samples/master/scripts/auto-stop-idle/autostop.py")
+CRON = '(crontab -l 2>/dev/null; echo "*/5 * * * * /usr/bin/python3 $PWD/autostop.py --time 3600") | crontab -'
+# Lifecycle scripts that install a recognised autostop.
+RECOGNISED = {
+    "aws-sample": f"#!/bin/bash\nwget {SAMPLE_URL}\n{CRON}\n",
+    "sagetrim-agent": render_on_start(AgentOptions(idle_minutes=30)),
+    "cron-stop": '#!/bin/bash\necho "0 20 * * * root aws sagemaker stop-notebook-instance --notebook-instance-name nb" '
+                 "> /etc/cron.d/stop-at-night\n",
+}
+# Lifecycle scripts that mention autostop without installing it: (script, the reason, the line quoted).
+TRAPS = {
+    "commented-out": (f"#!/bin/bash\n# wget {SAMPLE_URL}\n#{CRON}\n", "autostop is mentioned only in a comment",
+                      f"# wget {SAMPLE_URL}"),
+    "todo": ("#!/bin/bash\n# TODO: add autostop\n", "autostop is mentioned only in a comment", "# TODO: add autostop"),
+    "echo": ('#!/bin/bash\necho "autostop"\n', "autostop is only printed, never run", 'echo "autostop"'),
+    "kernel-culling": ("#!/bin/bash\necho 'c.MappingKernelManager.cull_idle_timeout = 3600' >> /home/ec2-user/.jupyter/"
+                       "jupyter_notebook_config.py\n", "kernel culling stops kernels, not the instance",
+                       "echo 'c.MappingKernelManager.cull_idle_timeout = 3600' >> /home/ec2-user/.jupyter/"
+                       "jupyter_notebook_config.py"),
+    "never-scheduled": (f"#!/bin/bash\nwget {SAMPLE_URL}\n",
+                        "it saves AWS's auto-stop-idle sample (autostop.py) but nothing runs it on a schedule",
+                        f"wget {SAMPLE_URL}"),
+}
 
 
 def notebook(name: str, *, running_hours: float = 100, status: str = "InService", usd_per_hour: float = 0.123456,
@@ -56,7 +81,7 @@ def test_a_notebook_started_recently_does_not_hide_one_left_on() -> None:
 
 
 def test_a_notebook_with_autostop_does_not_hide_one_without() -> None:
-    scripts = {"autostop": "python /home/ec2-user/autostop.py --time 3600"}
+    scripts = {"autostop": RECOGNISED["aws-sample"]}
     found = notebook_without_autostop.RULE.evaluate(
         context(notebook("stops", lifecycle_config="autostop"), notebook("never", lifecycle_config="setup"),
                 scripts={**scripts, "setup": "pip install pandas"}),
@@ -70,6 +95,55 @@ def test_a_notebook_with_autostop_does_not_hide_one_without() -> None:
 def test_a_notebook_without_any_lifecycle_configuration_is_told_so() -> None:
     [finding] = notebook_without_autostop.RULE.evaluate(context(notebook("bare")), notebook_without_autostop.Params())
     assert finding.message.startswith("it has no lifecycle configuration")
+
+
+@pytest.mark.parametrize("script", RECOGNISED.values(), ids=RECOGNISED.keys())
+@pytest.mark.parametrize("rule", [idle_notebook, notebook_without_autostop], ids=lambda m: m.RULE.id)
+def test_given_a_recognised_autostop_when_evaluated_then_the_notebook_gets_no_finding(rule, script) -> None:
+    found = rule.RULE.evaluate(context(notebook("stops", lifecycle_config="cfg"), scripts={"cfg": script}),
+                               rule.Params())
+    assert list(found) == []
+
+
+@pytest.mark.parametrize(("script", "reason", "quoted"), TRAPS.values(), ids=TRAPS.keys())
+def test_given_a_trap_when_notebook_without_autostop_evaluates_then_the_finding_quotes_what_decided(
+        script, reason, quoted) -> None:
+    [finding] = notebook_without_autostop.RULE.evaluate(
+        context(notebook("nb", lifecycle_config="cfg"), scripts={"cfg": script}), notebook_without_autostop.Params())
+    assert finding.evidence["stops_when_idle"] is False
+    assert finding.evidence["autostop"] == reason
+    assert finding.evidence["autostop_line"] == 2
+    assert finding.evidence["autostop_text"] == quoted
+    assert f"does not stop it when idle: {reason} (line 2: {quoted})" in finding.message
+
+
+def test_given_a_notebook_without_configuration_when_evaluated_then_the_evidence_says_there_is_none() -> None:
+    [finding] = notebook_without_autostop.RULE.evaluate(context(notebook("bare")), notebook_without_autostop.Params())
+    assert finding.evidence["autostop"] == "no lifecycle configuration"
+    assert finding.evidence["autostop_line"] is None
+
+
+def test_given_idle_notebook_when_registered_then_it_asks_for_the_lifecycle_scripts() -> None:
+    assert idle_notebook.RULE.needs_lifecycle_scripts is True
+
+
+def test_given_autostop_commented_out_when_idle_notebook_evaluates_then_it_proposes_the_stop() -> None:
+    script, reason, _ = TRAPS["commented-out"]
+    [finding] = idle_notebook.RULE.evaluate(
+        context(notebook("left-on", running_hours=100, lifecycle_config="cfg"), scripts={"cfg": script}),
+        idle_notebook.Params())
+    assert finding.action.value == "stop-notebook"
+    assert finding.evidence["lifecycle_config"] == "cfg"
+    assert finding.evidence["autostop"] == reason
+
+
+def test_given_a_notebook_with_autostop_when_idle_notebook_evaluates_then_it_does_not_hide_one_without() -> None:
+    found = idle_notebook.RULE.evaluate(
+        context(notebook("stops", lifecycle_config="auto"), notebook("never", lifecycle_config="setup"),
+                notebook("bare"), scripts={"auto": RECOGNISED["aws-sample"], "setup": "pip install pandas"}),
+        idle_notebook.Params())
+    assert [(f.name, f.evidence["autostop"]) for f in found] == [
+        ("never", "nothing in it stops the instance when idle"), ("bare", "no lifecycle configuration")]
 
 
 @pytest.mark.parametrize("rule", [idle_notebook, notebook_without_autostop], ids=lambda m: m.RULE.id)

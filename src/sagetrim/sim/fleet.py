@@ -7,6 +7,7 @@ them; their history (creation times, job status) and their metrics are then writ
 
 from __future__ import annotations
 
+import base64
 import math
 import zlib
 from collections.abc import Callable
@@ -35,6 +36,14 @@ PROCESSING_NAMESPACE = "/aws/sagemaker/ProcessingJobs"
 PERIOD_S = 3600  # one datapoint an hour: statistic sets of the hour's 60 one-minute samples
 SAMPLES = PERIOD_S // 60
 HISTORY_DAYS = 14
+# The OnStart script of every lifecycle configuration a scenario names: AWS's auto-stop-idle sample as it is
+# commonly installed (fetched, then run by cron every 5 minutes), so that its notebooks stop when idle.
+AUTOSTOP_ON_START = (
+    "#!/bin/bash\nset -e\nIDLE_TIME=3600\n"
+    "wget https://raw.githubusercontent.com/aws-samples/amazon-sagemaker-notebook-instance-lifecycle-config-samples"
+    "/master/scripts/auto-stop-idle/autostop.py\n"
+    '(crontab -l 2>/dev/null; echo "*/5 * * * * /usr/bin/python3 $PWD/autostop.py --time $IDLE_TIME") | crontab -\n'
+)
 
 Traffic = Literal["idle", "diurnal", "bursty", "steady", "high", "periodic", "sporadic", "weekly"]
 
@@ -54,7 +63,8 @@ class _Group(BaseModel):
 class NotebookGroup(_Group):
     instance_type: str = "ml.t3.medium"
     status: Literal["InService", "Stopped"] = "InService"
-    lifecycle_config: str | None = Field(None, description="attach a lifecycle configuration of this name")
+    lifecycle_config: str | None = Field(
+        None, description="attach a lifecycle configuration of this name (it installs AWS's autostop sample)")
     volume_gb: int = Field(5, ge=5, le=16384)
 
 
@@ -231,8 +241,8 @@ class FleetBuilder:
     def _notebooks(self, sm: Any, region: str, groups: list[NotebookGroup]) -> None:
         role = ROLE_ARN.format(account=self.account)
         configs = {g.lifecycle_config for g in groups if g.lifecycle_config}
+        script = base64.b64encode(AUTOSTOP_ON_START.encode()).decode()
         for cfg in configs:
-            script = "IyEvYmluL2Jhc2gKZWNobyBhdXRvc3RvcA=="  # base64 of a small OnStart script
             sm.create_notebook_instance_lifecycle_config(NotebookInstanceLifecycleConfigName=cfg,
                                                          OnStart=[{"Content": script}])
         for g in groups:
