@@ -24,7 +24,12 @@ class MetricNotRequestedError(KeyError):
         return f"metric {self.key!r} was never requested: add it to the rule's queries, or fix the key"
 
 
-class MetricUnavailableError(CollectionError, LookupError):
+class CannotJudgeError(CollectionError):
+    """What a rule needs about a resource could not be read: in a scan the resource is "unknown" for that rule
+    (with this message as the reason), never judged on a guess."""
+
+
+class MetricUnavailableError(CannotJudgeError, LookupError):
     """A rule read a metric series CloudWatch failed to return: the resource cannot be judged on it (in a
     scan, "unknown"; in `rightsize`, an error naming the metric)."""
 
@@ -35,6 +40,10 @@ class MetricUnavailableError(CollectionError, LookupError):
 
     def __str__(self) -> str:
         return f"metric {self.key} could not be read: {self.failure}"
+
+
+class ScriptUnavailableError(CannotJudgeError):
+    """A notebook's lifecycle configuration could not be read, so whether it stops the notebook is unknown."""
 
 
 def checked(key: str, series: MetricSeries) -> MetricSeries:
@@ -58,7 +67,8 @@ class RuleContext:
     catalog: Catalog
     resources: list[Resource]
     metrics: Mapping[str, MetricSeries] = field(default_factory=dict)
-    lifecycle_scripts: dict[str, str] = field(default_factory=dict)
+    lifecycle_scripts: dict[str, str] = field(default_factory=dict)  # OnStart script by configuration name
+    unreadable_scripts: dict[str, str] = field(default_factory=dict)  # configuration name -> why not read
     unknowns: list[Unknown] = field(default_factory=list)  # what the rules could not judge, and why
 
     def of_kind(self, kind: Kind) -> list[Resource]:
@@ -76,6 +86,18 @@ class RuleContext:
         except KeyError:
             raise MetricNotRequestedError(key) from None
         return checked(key, found)
+
+    def lifecycle_script(self, name: str) -> str:
+        """The OnStart script of a notebook lifecycle configuration ("" when it has none).
+
+        Raises:
+            ScriptUnavailableError: the configuration could not be read (denied, or deleted while a notebook
+                still names it).
+        """
+        if name in self.unreadable_scripts:
+            raise ScriptUnavailableError(f"lifecycle configuration {name} could not be read: "
+                                         f"{self.unreadable_scripts[name]}")
+        return self.lifecycle_scripts.get(name, "")
 
     def cannot_judge(self, meta: RuleMeta, resource: Resource, reason: str) -> None:
         """Record that the rule `meta` could not judge `resource` (too young, no history): "unknown", not

@@ -11,13 +11,16 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
+from sagetrim.aws.errors import is_not_found
 from sagetrim.aws.metrics import MetricQuery, dimension_sets, fetch_metrics
 from sagetrim.aws.tagging import resource_tags
 from sagetrim.catalog import Catalog
 from sagetrim.inventory.details import EndpointDetails, NotebookDetails
 from sagetrim.inventory.model import Kind, Resource, ScanError
 from sagetrim.optout import is_excluded
-from sagetrim.rules.context import MetricUnavailableError, RuleContext
+from sagetrim.rules.context import CannotJudgeError, RuleContext
 from sagetrim.rules.model import Finding, Unknown
 from sagetrim.rules.rule import Rule
 
@@ -26,14 +29,28 @@ ClientFor = Callable[[str, str, str], Any]  # (account, region, service) -> clie
 
 
 
-def lifecycle_scripts(sagemaker: Any, names: set[str]) -> dict[str, str]:
-    """The OnStart scripts of the named notebook lifecycle configurations (one describe per configuration)."""
-    out = {}
+def lifecycle_scripts(sagemaker: Any, names: set[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """The OnStart scripts of the named notebook lifecycle configurations (one describe per configuration),
+    and why the others could not be read.
+
+    Only OnStart counts: OnCreate runs once, and a notebook's root volume (crontabs, /etc/cron.d, systemd
+    units) is rebuilt at every start, so an autostop installed only from OnCreate is gone after the first stop.
+    """
+    scripts, unreadable = {}, {}
     for name in sorted(names):
-        doc = sagemaker.describe_notebook_instance_lifecycle_config(NotebookInstanceLifecycleConfigName=name)
-        parts = [*doc.get("OnStart", []), *doc.get("OnCreate", [])]
-        out[name] = "\n".join(base64.b64decode(p.get("Content", "")).decode("utf-8", "replace") for p in parts)
-    return out
+        try:
+            doc = sagemaker.describe_notebook_instance_lifecycle_config(NotebookInstanceLifecycleConfigName=name)
+        except (ClientError, BotoCoreError) as exc:
+            if isinstance(exc, ClientError):
+                err = exc.response.get("Error", {})
+                unreadable[name] = ("it no longer exists" if is_not_found(exc)
+                                    else f"{err.get('Code', 'ClientError')}: {err.get('Message', '')}")
+            else:
+                unreadable[name] = f"{type(exc).__name__}: {exc}"
+            continue
+        scripts[name] = "\n".join(base64.b64decode(p.get("Content", "")).decode("utf-8", "replace")
+                                  for p in doc.get("OnStart", []))
+    return scripts, unreadable
 
 
 def with_variant_history(resources: list[Resource], cloudwatch: Any) -> list[Resource]:
@@ -72,7 +89,8 @@ def enrich_region(account: str, region: str, resources: list[Resource], rules: l
         names = {d.lifecycle_config for r in kept
                  if r.status == "InService" and (d := r.details_as(NotebookDetails)) and d.lifecycle_config}
         if names:
-            ctx.lifecycle_scripts = lifecycle_scripts(client_for(account, region, "sagemaker"), names)
+            ctx.lifecycle_scripts, ctx.unreadable_scripts = lifecycle_scripts(client_for(account, region, "sagemaker"),
+                                                                              names)
     return ctx, sorted(r.arn for r in resources if r.arn in excluded), tags
 
 
@@ -128,9 +146,9 @@ def _judge(rule: Rule[Any], ctx: RuleContext,
         except Exception as exc:  # the rule's failure on this resource is reported
             failed[r.arn] = exc
     unknowns = [Unknown(rule.id, ctx.account, ctx.region, r.kind.value, r.name, r.arn, str(failed[r.arn]))
-                for r in ctx.resources if isinstance(failed.get(r.arn), MetricUnavailableError)]
+                for r in ctx.resources if isinstance(failed.get(r.arn), CannotJudgeError)]
     errors = [_rule_error(rule, ctx, r, failed[r.arn]) for r in ctx.resources
-              if r.arn in failed and not isinstance(failed[r.arn], MetricUnavailableError)]
+              if r.arn in failed and not isinstance(failed[r.arn], CannotJudgeError)]
     try:
         findings, judged_unknowns = _attempt(rule, ctx, params, [r for r in ctx.resources if r.arn not in failed])
     except Exception as exc:  # failing on them together: the rule fails here

@@ -38,7 +38,7 @@ def evaluate(ctx: RuleContext, params: Params) -> Iterator[Finding]:
             continue
         d = r.details_as(NotebookDetails)
         config = d.lifecycle_config if d else None
-        verdict = find_autostop(ctx.lifecycle_scripts.get(config, "")) if config else None
+        verdict = find_autostop(ctx.lifecycle_script(config)) if config else None
         if verdict is not None and verdict.stops_when_idle:
             continue
         compute_per_hour = r.usd_per_hour - (d.storage_usd_per_hour if d else 0.0)
