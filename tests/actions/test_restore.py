@@ -56,6 +56,7 @@ def test_given_a_deleted_endpoint_when_restored_then_an_equivalent_endpoint_exis
     assert result.to_json()["endpoint_arn"].endswith(":endpoint/churn")
     last = journal.entries(name="churn")[-1]
     assert (last.action, last.outcome, last.backup) == ("restore-endpoint", "done", result.backup_key)
+    assert (last.dry_run, last.monthly_savings_usd) == (False, 0.0), "a restore is a change that saves nothing"
 
 
 def test_given_several_backups_when_restored_without_a_key_then_the_latest_is_used(

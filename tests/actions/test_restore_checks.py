@@ -10,7 +10,7 @@ import pytest
 
 from sagetrim.actions.backup import backup_digest
 from sagetrim.actions.executor import carry_out
-from sagetrim.actions.restore import latest_backup, restore_endpoint
+from sagetrim.actions.restore import latest_backup, restore, restore_endpoint
 from sagetrim.actions.verify import UnsafeBackup
 from sagetrim.config import RestoreSettings
 from sagetrim.rules.model import Action
@@ -181,6 +181,8 @@ def test_given_a_backup_without_a_recorded_digest_when_restored_then_only_allow_
 
     with pytest.raises(UnsafeBackup, match="records no digest for this backup .* --allow-unverified"):
         _restore(clean_sim, store)
+    with pytest.raises(UnsafeBackup, match="records no digest for this backup .* --allow-unverified"):
+        restore(clean_sim.session(REGION), REGION, "churn", store=store, account=clean_sim.account_id)
     assert not endpoint_exists(clean_sim, "churn")
 
     _restore(clean_sim, store, allow_unverified=True)
