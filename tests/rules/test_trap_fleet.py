@@ -1,6 +1,8 @@
-"""Every rule at once on a fleet built like a real account, traps included: each rule finds exactly the resources
-it should (precision and recall 1.0), what cannot be read is unknown, and the savings total is the sum, per
-resource, of its largest saving, computed here from the catalog's prices."""
+"""Every rule at once on a fleet built like a real account, traps included (weekly and sporadic endpoints, a
+renamed variant, scale-to-zero, an A/B variant left on, an all-4xx endpoint, a failed metric query, a job
+stopped by hand, commented-out autostop, kernel culling, AWS's autostop sample): each rule finds exactly the
+resources it should (precision and recall 1.0), what cannot be read is unknown, and the savings total is the
+sum, per resource, of its largest saving, computed here from the catalog's prices."""
 
 from __future__ import annotations
 
@@ -35,6 +37,19 @@ ENDPOINTS = [
     {"name": "unreadable", "traffic": "idle"},  # its metric query fails
     {"name": "busy", "traffic": "steady", "instance_type": "ml.c5.xlarge", "cpu_peak_pct": 60},
 ]
+COMMENTED_OUT = ("#!/bin/bash\nset -e\n# TODO: add autostop\n"
+                 "# wget https://raw.githubusercontent.com/aws-samples/amazon-sagemaker-notebook-instance-lifecycle-"
+                 "config-samples/master/scripts/auto-stop-idle/autostop.py\n"
+                 '# (crontab -l; echo "*/5 * * * * /usr/bin/python3 $PWD/autostop.py --time 3600") | crontab -\n')
+KERNEL_CULLING = ("#!/bin/bash\nset -e\ncat >> /home/ec2-user/.jupyter/jupyter_notebook_config.py <<EOF\n"
+                  "c.MappingKernelManager.cull_idle_timeout = 3600\nc.MappingKernelManager.cull_interval = 300\nEOF\n")
+LIFECYCLE = {"commented-out": COMMENTED_OUT, "kernel-culling": KERNEL_CULLING}  # "aws-autostop": AWS's sample
+NOTEBOOKS = [
+    {"name": "nb-commented-autostop", "lifecycle_config": "commented-out", "age_days": 10},
+    {"name": "nb-kernel-culling", "lifecycle_config": "kernel-culling", "age_days": 10},
+    {"name": "nb-aws-autostop", "lifecycle_config": "aws-autostop", "age_days": 10},  # stops itself: fine
+    {"name": "nb-new", "age_days": 1},  # no autostop, but not left on for days yet
+]
 JOBS = [
     {"name": "stopped-by-hand", "instance_type": "ml.m5.4xlarge", "status": "Stopped", "hours": 6, "age_days": 2},
     {"name": "spot-done", "instance_type": "ml.m5.4xlarge", "status": "Completed", "hours": 3, "age_days": 2,
@@ -50,6 +65,11 @@ EXPECTED = {
     ("idle-variant", "ab-left-on"),
     ("failing-endpoint", "wrong-payload"),
     ("training-spot", "stopped-by-hand"),  # 6 billed hours on demand, stopped by hand
+    ("notebook-without-autostop", "nb-commented-autostop"),  # a comment is not autostop
+    ("idle-notebook", "nb-commented-autostop"),
+    ("notebook-without-autostop", "nb-kernel-culling"),  # culling stops kernels, not the instance
+    ("idle-notebook", "nb-kernel-culling"),
+    ("notebook-without-autostop", "nb-new"),
 }
 
 
@@ -57,7 +77,8 @@ EXPECTED = {
 def scan(sim: SimServer) -> ScanResult:
     sim.clock.set(NOW)
     endpoints = [{"instance_type": "ml.m5.large", "age_days": 30, **e} for e in ENDPOINTS]
-    build_fleet(sim, Scenario.model_validate({"regions": {REGION: {"endpoints": endpoints, "training_jobs": JOBS}}}))
+    build_fleet(sim, Scenario.model_validate({"regions": {REGION: {
+        "endpoints": endpoints, "training_jobs": JOBS, "notebooks": NOTEBOOKS, "lifecycle_scripts": LIFECYCLE}}}))
     metric_store(sim.account_id, REGION).fail_reads("AWS/SageMaker", "Invocations",
                                                     {"EndpointName": "unreadable", "VariantName": "AllTraffic"})
     return run_scan(sim.session(REGION), [REGION], [], CATALOG, use_cache=False, settings=Settings(), now=NOW)
@@ -70,9 +91,12 @@ def test_given_the_trap_fleet_then_every_rule_has_precision_and_recall_of_one(sc
     assert scan.errors == []
 
 
-def test_given_the_trap_fleet_then_the_endpoint_used_weekly_is_never_proposed_for_deletion(scan: ScanResult) -> None:
-    deletes = {f.name for f in scan.findings if f.action.value == "delete-endpoint"}
-    assert deletes == {"forgotten"}
+def test_given_the_trap_fleet_then_only_the_forgotten_endpoint_and_the_notebooks_without_autostop_are_changed(
+    scan: ScanResult
+) -> None:
+    changes = {(f.action.value, f.name) for f in scan.findings if f.action.value != "notify"}
+    assert changes == {("delete-endpoint", "forgotten"), ("stop-notebook", "nb-commented-autostop"),
+                       ("stop-notebook", "nb-kernel-culling")}
 
 
 def test_given_a_metric_query_that_fails_then_every_rule_that_reads_it_calls_the_endpoint_unknown(
@@ -97,6 +121,9 @@ def test_given_the_trap_fleet_then_the_savings_total_is_each_resources_largest_s
         "wrong-payload": _hourly("ml.m5.large", Usage.HOSTING) * month,
         "stopped-by-hand": ((_hourly("ml.m5.4xlarge", Usage.TRAINING) - _hourly("ml.m5.4xlarge", Usage.SPOT_TRAINING))
                             * 6 * month / (14 * 24)),
+        # A notebook stopped outside the 220 hours a month it is used saves its compute the other hours.
+        **{name: _hourly("ml.t3.medium", Usage.NOTEBOOK) * (month - 220)
+           for name in ("nb-commented-autostop", "nb-kernel-culling", "nb-new")},
     }
     rehost_weekly = _hourly("ml.m5.large", Usage.HOSTING) * (month - weekly_busy_hours / 14 * month / 24)
     by_resource: dict[str, float] = {}
@@ -111,4 +138,4 @@ def test_given_the_trap_fleet_then_the_savings_total_is_each_resources_largest_s
     for name in ("weekly-report", "sporadic-scorer"):
         assert 0 < by_resource[name] <= _hourly("ml.m5.large", Usage.HOSTING) * month
     assert scan.savings()["monthly_usd"] == pytest.approx(round(sum(by_resource.values()), 2), abs=0.005)
-    assert scan.savings()["resources"] == 6
+    assert scan.savings()["resources"] == 9

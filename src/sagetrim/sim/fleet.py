@@ -124,6 +124,10 @@ class JobGroup(_Group):
 class RegionFleet(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    lifecycle_scripts: dict[str, str] = Field(
+        default_factory=dict, description="OnStart script by lifecycle configuration name; a configuration "
+                                          "a notebook names and this omits installs AWS's autostop sample")
+
     notebooks: list[NotebookGroup] = Field(default_factory=list)
     studio_apps: list[StudioAppGroup] = Field(default_factory=list)
     endpoints: list[EndpointGroup] = Field(default_factory=list)
@@ -213,7 +217,7 @@ class FleetBuilder:
     def build(self) -> FleetSummary:
         for region, fleet in self.scenario.regions.items():
             sm = self.server.client("sagemaker", region)
-            self._notebooks(sm, region, fleet.notebooks)
+            self._notebooks(sm, region, fleet.notebooks, fleet.lifecycle_scripts)
             self._studio(sm, region, fleet.studio_apps)
             self._endpoints(sm, region, fleet.endpoints)
             self._jobs(sm, region, "training-job", fleet.training_jobs)
@@ -238,11 +242,11 @@ class FleetBuilder:
         return [{"Key": k, "Value": v} for k, v in tags.items()]
 
     # notebooks
-    def _notebooks(self, sm: Any, region: str, groups: list[NotebookGroup]) -> None:
+    def _notebooks(self, sm: Any, region: str, groups: list[NotebookGroup], scripts: dict[str, str]) -> None:
         role = ROLE_ARN.format(account=self.account)
         configs = {g.lifecycle_config for g in groups if g.lifecycle_config}
-        script = base64.b64encode(AUTOSTOP_ON_START.encode()).decode()
-        for cfg in configs:
+        for cfg in sorted(configs):
+            script = base64.b64encode(scripts.get(cfg, AUTOSTOP_ON_START).encode()).decode()
             sm.create_notebook_instance_lifecycle_config(NotebookInstanceLifecycleConfigName=cfg,
                                                          OnStart=[{"Content": script}])
         for g in groups:
