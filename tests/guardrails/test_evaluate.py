@@ -258,3 +258,76 @@ def test_given_a_policy_file_when_loaded_then_it_is_parsed_and_a_missing_file_is
 def test_given_an_invalid_policy_when_validated_then_a_usage_error_names_the_element(doc, message):
     with pytest.raises(UsageError, match=message):
         evaluate(Request("sagemaker:CreateApp"), {"policy.json": doc})
+
+
+# -- boundaries and corners each decision depends on -------------------------------------------------
+
+
+@pytest.mark.parametrize(("op", "policy_value", "request_value", "expected"), [
+    ("NumericEquals", "5", "5", True), ("NumericEquals", "5", "6", False),
+    ("NumericNotEquals", "5", "6", True),
+    ("NumericLessThan", "5", "5", False), ("NumericLessThan", "5", "4", True), ("NumericLessThan", "5", "6", False),
+    ("NumericLessThanEquals", "5", "6", False),
+    ("NumericGreaterThan", "5", "5", False), ("NumericGreaterThan", "5", "6", True),
+    ("NumericGreaterThanEquals", "5", "5", True), ("NumericGreaterThanEquals", "5", "4", False),
+    ("NumericLessThan", "5", "a few", False),  # a value that is not a number never matches
+    ("NumericNotEquals", "5", "a few", True),
+])
+def test_given_numbers_at_and_around_the_boundary_when_compared_then_each_operator_is_exact(
+    op, policy_value, request_value, expected
+):
+    assert condition_holds(op, [policy_value], request_value) is expected
+
+
+@pytest.mark.parametrize(("pattern", "arn", "expected"), [
+    # The sixth part keeps its colons: a resource id with colons is one part.
+    ("arn:aws:sagemaker:*:*:endpoint/a:*", "arn:aws:sagemaker:us-east-1:111:endpoint/a:b", True),
+    ("arn:aws:sagemaker:*:*:endpoint/a", "arn:aws:sagemaker:us-east-1:111:endpoint/a:b", False),
+    # A part's wildcard does not reach into the next part.
+    ("arn:aws:sagemaker:us-*:111:*", "arn:aws:sagemaker:us-east-1:222:endpoint/a", False),
+    ("arn:aws:sagemaker:us-*:111:*", "arn:aws:sagemaker:us-east-1:111:endpoint/a", True),
+    # ARN parts are case-sensitive.
+    ("arn:aws:sagemaker:*:*:Endpoint/*", "arn:aws:sagemaker:us-east-1:111:endpoint/a", False),
+    # Not six parts on either side: the whole string is matched as one pattern.
+    ("arn:aws:sagemaker:*", "arn:aws:sagemaker:us-east-1:111:endpoint/a", True),
+    ("arn:aws:sagemaker:us-east-1", "arn:aws:sagemaker:us-east-1:111:endpoint/a", False),
+    ("arn:aws:sagemaker:*:*:endpoint/*", "not-an-arn", False),
+    ("*", "anything at all", True),
+])
+def test_given_arn_patterns_at_the_corners_when_matched_then_parts_stay_apart(pattern, arn, expected):
+    assert arn_match(pattern, arn) is expected
+
+
+def test_given_a_deny_that_does_not_apply_before_one_that_does_when_evaluated_then_the_later_one_decides():
+    doc = policy(deny(Sid="OtherTeam", Resource="arn:aws:sagemaker:*:*:training-job/team-b-*"),
+                 deny(Sid="Guard", Condition={"ForAnyValue:StringNotLike": {KEY: ["ml.t3.*"]}}),
+                 {"Sid": "Open", "Effect": "Allow", "Action": "*", "Resource": "*"})
+    request = Request("sagemaker:CreateTrainingJob", "arn:aws:sagemaker:us-east-1:1:training-job/team-a-1",
+                      {KEY: ["ml.p4d.24xlarge"]})
+
+    decision = evaluate(request, {"g": doc})
+
+    assert decision.outcome == "explicit-deny" and "Guard" in decision.reason
+
+
+def test_given_an_allow_in_a_first_policy_and_a_deny_in_a_second_when_evaluated_then_the_deny_still_wins():
+    allow = policy({"Sid": "Open", "Effect": "Allow", "Action": "*", "Resource": "*"})
+    guard = policy(deny(Condition={"ForAnyValue:StringNotLike": {KEY: ["ml.t3.*"]}}))
+
+    decision = evaluate(Request("sagemaker:CreateApp", context={KEY: ["ml.g5.xlarge"]}), {"a": allow, "b": guard})
+
+    assert decision.outcome == "explicit-deny"
+    assert evaluate(Request("sagemaker:CreateApp", context={KEY: ["ml.t3.medium"]}),
+                    {"a": allow, "b": guard}).outcome == "allow"
+
+
+def test_given_notresource_when_the_resource_matches_it_then_the_statement_does_not_apply():
+    arn = "arn:aws:sagemaker:us-east-1:111122223333:endpoint/"
+    doc = policy({"Effect": "Allow", "Action": "sagemaker:*", "NotResource": arn + "prod-*"})
+    assert evaluate(Request("sagemaker:DeleteEndpoint", arn + "prod-1"), {"g": doc}).outcome == "implicit-deny"
+    assert evaluate(Request("sagemaker:DeleteEndpoint", arn + "dev-1"), {"g": doc}).outcome == "allow"
+
+
+def test_given_wildcards_in_values_when_matched_then_case_counts_unless_asked_not_to():
+    assert glob_match("ml.M5.*", "ml.m5.large") is False
+    assert glob_match("ml.M5.*", "ml.m5.large", ignore_case=True) is True
