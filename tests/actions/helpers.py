@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
+from sagetrim.actions.executor import carry_out
+from sagetrim.actions.restore import latest_backup
 from sagetrim.rules.model import Action, Finding, Severity
 from sagetrim.sim import SimServer
 
+if TYPE_CHECKING:
+    from sagetrim.actions.journal import Journal
+    from sagetrim.actions.state import StateStore
+
 REGION = "us-east-1"
+NOW = datetime(2025, 5, 2, 3, 4, 5, tzinfo=UTC)
 DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 
 
@@ -113,3 +121,15 @@ def observed(sim: SimServer, name: str, region: str = REGION) -> dict[str, Any]:
         "policies": [(p["PolicyName"], p["PolicyType"], p["TargetTrackingScalingPolicyConfiguration"])
                      for p in policies],
     }
+
+
+def delete_with_backup(sim: SimServer, store: StateStore, journal: Journal, name: str = "churn",
+                       now: datetime = NOW) -> str:
+    """Delete the endpoint `name` as `act --apply` does (backup first); returns the backup's key."""
+    [outcome] = carry_out([finding(sim, "endpoint", name, Action.DELETE_ENDPOINT)],
+                          session_for=lambda account, region: sim.session(region), store=store, journal=journal,
+                          apply=True, now=now)
+    assert outcome.status == "done", outcome.reason
+    key = latest_backup(store, sim.account_id, REGION, name)
+    assert key is not None
+    return key

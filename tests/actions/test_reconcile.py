@@ -26,6 +26,14 @@ def apply(clean_sim: SimServer, store: LocalStore, *findings: object) -> None:
               store=store, journal=Journal(store), apply=True, now=NOW)
 
 
+def interrupted_delete(clean_sim: SimServer, store: LocalStore) -> None:
+    """A run killed right after it deleted endpoint churn: the intent is journaled, the outcome is not."""
+    make_endpoint(clean_sim, "churn")
+    clean_sim.faults.kill("after", operation="DeleteEndpoint")
+    with pytest.raises(SimulatedKill):
+        apply(clean_sim, store, finding(clean_sim, "endpoint", "churn", Action.DELETE_ENDPOINT))
+
+
 def settle(clean_sim: SimServer, store: LocalStore) -> list[tuple[str, str, bool]]:
     settled = reconcile(Journal(store), lambda account, region: clean_sim.session(region), NOW)
     return [(s.intent.name, s.outcome, s.recorded) for s in settled]
@@ -78,10 +86,7 @@ def test_given_a_run_killed_during_a_notebook_stop_when_the_next_run_starts_then
 def test_given_an_account_that_cannot_be_reached_when_settling_then_the_intent_stays_open_for_the_next_run(
     clean_sim: SimServer, store: LocalStore
 ) -> None:
-    make_endpoint(clean_sim, "churn")
-    clean_sim.faults.kill("after", operation="DeleteEndpoint")
-    with pytest.raises(SimulatedKill):
-        apply(clean_sim, store, finding(clean_sim, "endpoint", "churn", Action.DELETE_ENDPOINT))
+    interrupted_delete(clean_sim, store)
     clean_sim.faults.access_denied(operation="DescribeEndpoint", region=REGION)
 
     first = reconcile(Journal(store), lambda account, region: clean_sim.session(region), NOW)
@@ -96,10 +101,7 @@ def test_given_an_account_that_cannot_be_reached_when_settling_then_the_intent_s
 def test_given_two_runs_settling_one_interrupted_action_at_once_then_its_outcome_is_recorded_once(
     clean_sim: SimServer, store: LocalStore
 ) -> None:
-    make_endpoint(clean_sim, "churn")
-    clean_sim.faults.kill("after", operation="DeleteEndpoint")
-    with pytest.raises(SimulatedKill):
-        apply(clean_sim, store, finding(clean_sim, "endpoint", "churn", Action.DELETE_ENDPOINT))
+    interrupted_delete(clean_sim, store)
     both_read_the_journal = threading.Barrier(2)
 
     def session_for(account: str, region: str) -> SimSession:

@@ -7,14 +7,12 @@ from typing import Any
 
 import pytest
 
-from sagetrim.actions.executor import carry_out
 from sagetrim.actions.journal import Journal
 from sagetrim.actions.restore import latest_backup, list_backups, restore, restore_endpoint
 from sagetrim.actions.state import LocalStore
 from sagetrim.errors import UsageError
-from sagetrim.rules.model import Action
 from sagetrim.sim import SimServer
-from tests.actions.helpers import REGION, endpoint_exists, finding, make_endpoint, observed
+from tests.actions.helpers import REGION, delete_with_backup, endpoint_exists, make_endpoint, observed
 
 NOW = datetime(2025, 5, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -24,19 +22,12 @@ def _restore(clean_sim: SimServer, store: LocalStore, name: str, **kwargs: Any) 
                             store, clean_sim.account_id, REGION, name, poll_s=1, **kwargs)
 
 
-def _delete(clean_sim: SimServer, store: LocalStore, journal: Journal, name: str, now: datetime = NOW) -> None:
-    [outcome] = carry_out([finding(clean_sim, "endpoint", name, Action.DELETE_ENDPOINT)],
-                          session_for=lambda account, region: clean_sim.session(region), store=store, journal=journal,
-                          apply=True, now=now)
-    assert outcome.status == "done", outcome.reason
-
-
 def test_given_a_deleted_endpoint_when_restored_then_an_equivalent_endpoint_exists(
     clean_sim: SimServer, store: LocalStore, journal: Journal
 ) -> None:
     make_endpoint(clean_sim, "churn")
     before = observed(clean_sim, "churn")
-    _delete(clean_sim, store, journal, "churn")
+    delete_with_backup(clean_sim, store, journal, "churn")
     assert not endpoint_exists(clean_sim, "churn")
     autoscaling = clean_sim.client("application-autoscaling", REGION)
     assert autoscaling.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"] == []
@@ -63,9 +54,9 @@ def test_given_several_backups_when_restored_without_a_key_then_the_latest_is_us
     clean_sim: SimServer, store: LocalStore, journal: Journal
 ) -> None:
     make_endpoint(clean_sim, "churn", autoscaling=False)
-    _delete(clean_sim, store, journal, "churn", NOW)
+    delete_with_backup(clean_sim, store, journal, "churn", NOW)
     _restore(clean_sim, store, "churn")
-    _delete(clean_sim, store, journal, "churn", NOW + timedelta(hours=1))
+    delete_with_backup(clean_sim, store, journal, "churn", NOW + timedelta(hours=1))
 
     keys = list_backups(store, clean_sim.account_id, REGION, "churn")
     assert len(keys) == 2
@@ -76,7 +67,7 @@ def test_given_a_session_when_restored_then_the_account_comes_from_sts(
     clean_sim: SimServer, store: LocalStore, journal: Journal
 ) -> None:
     make_endpoint(clean_sim, "churn", autoscaling=False)
-    _delete(clean_sim, store, journal, "churn")
+    delete_with_backup(clean_sim, store, journal, "churn")
 
     result = restore(clean_sim.session(REGION), REGION, "churn", store=store, journal=journal)
 
@@ -88,7 +79,7 @@ def test_given_the_endpoint_exists_when_restored_then_usage_error_and_nothing_ch
     clean_sim: SimServer, store: LocalStore, journal: Journal
 ) -> None:
     make_endpoint(clean_sim, "churn")
-    _delete(clean_sim, store, journal, "churn")
+    delete_with_backup(clean_sim, store, journal, "churn")
     _restore(clean_sim, store, "churn")
     clean_sim.requests.reset()
 

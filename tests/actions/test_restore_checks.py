@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from sagetrim.actions.backup import backup_digest
-from sagetrim.actions.executor import carry_out
-from sagetrim.actions.restore import latest_backup, restore, restore_endpoint
+from sagetrim.actions.restore import restore, restore_endpoint
 from sagetrim.actions.verify import UnsafeBackup
 from sagetrim.config import RestoreSettings
-from sagetrim.rules.model import Action
-from tests.actions.helpers import REGION, endpoint_exists, finding, make_endpoint
+from tests.actions.helpers import REGION, delete_with_backup, endpoint_exists, make_endpoint
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -23,21 +20,14 @@ if TYPE_CHECKING:
     from sagetrim.actions.state import LocalStore
     from sagetrim.sim import SimServer
 
-NOW = datetime(2025, 5, 2, 3, 4, 5, tzinfo=UTC)
 TEAM_LIMITS = RestoreSettings(instance_types=["ml.m5.*", "ml.c5.*"], max_instances=8,
                               execution_roles=["sagemaker-execution"],
                               images=["123456789012.dkr.ecr.*.amazonaws.com/churn:*"])
 
 
-def _deleted_with_backup(clean_sim: SimServer, store: LocalStore, journal: Journal, name: str = "churn") -> str:
-    make_endpoint(clean_sim, name)
-    [outcome] = carry_out([finding(clean_sim, "endpoint", name, Action.DELETE_ENDPOINT)],
-                          session_for=lambda account, region: clean_sim.session(region), store=store, journal=journal,
-                          apply=True, now=NOW)
-    assert outcome.status == "done", outcome.reason
-    key = latest_backup(store, clean_sim.account_id, REGION, name)
-    assert key is not None
-    return key
+def _endpoint_deleted_with_backup(clean_sim: SimServer, store: LocalStore, journal: Journal) -> str:
+    make_endpoint(clean_sim, "churn")
+    return delete_with_backup(clean_sim, store, journal)
 
 
 def _tamper(store: LocalStore, key: str, change: Callable[[dict[str, Any]], None], *, re_sign: bool) -> None:
@@ -89,7 +79,7 @@ TAMPERING = {"bigger instance": (_bigger_instance, "InstanceType ml.p4d.24xlarge
 def test_given_a_backup_changed_after_it_was_written_when_restored_then_refused_and_nothing_is_created(
     clean_sim: SimServer, store: LocalStore, journal: Journal, case: str
 ) -> None:
-    key = _deleted_with_backup(clean_sim, store, journal)
+    key = _endpoint_deleted_with_backup(clean_sim, store, journal)
     _tamper(store, key, TAMPERING[case][0], re_sign=False)
     clean_sim.requests.reset()
 
@@ -104,7 +94,7 @@ def test_given_a_backup_changed_after_it_was_written_when_restored_then_refused_
 def test_given_a_tampered_backup_with_a_rewritten_journal_when_restored_then_the_limits_refuse_it(
     clean_sim: SimServer, store: LocalStore, journal: Journal, case: str
 ) -> None:
-    key = _deleted_with_backup(clean_sim, store, journal)
+    key = _endpoint_deleted_with_backup(clean_sim, store, journal)
     change, message = TAMPERING[case]
     _tamper(store, key, change, re_sign=True)
     clean_sim.requests.reset()
@@ -119,7 +109,7 @@ def test_given_a_tampered_backup_with_a_rewritten_journal_when_restored_then_the
 def test_given_an_untouched_backup_when_restored_within_the_team_limits_then_the_endpoint_is_back(
     clean_sim: SimServer, store: LocalStore, journal: Journal
 ) -> None:
-    _deleted_with_backup(clean_sim, store, journal)
+    _endpoint_deleted_with_backup(clean_sim, store, journal)
 
     result = _restore(clean_sim, store, limits=TEAM_LIMITS)
 
@@ -130,7 +120,7 @@ def test_given_an_untouched_backup_when_restored_within_the_team_limits_then_the
 def test_given_the_default_limits_when_a_role_of_another_account_or_a_foreign_target_is_restored_then_refused(
     clean_sim: SimServer, store: LocalStore, journal: Journal
 ) -> None:
-    key = _deleted_with_backup(clean_sim, store, journal)
+    key = _endpoint_deleted_with_backup(clean_sim, store, journal)
 
     def foreign(doc: dict[str, Any]) -> None:
         doc["models"][1]["model"]["ExecutionRoleArn"] = "arn:aws:iam::999999999999:role/sagemaker-execution"
@@ -160,7 +150,7 @@ def test_given_the_default_limits_when_a_role_of_another_account_or_a_foreign_ta
 def test_given_a_malformed_backup_when_restored_then_the_message_names_the_field(
     clean_sim: SimServer, store: LocalStore, journal: Journal, change: Callable[[dict[str, Any]], None], message: str
 ) -> None:
-    key = _deleted_with_backup(clean_sim, store, journal)
+    key = _endpoint_deleted_with_backup(clean_sim, store, journal)
     _tamper(store, key, change, re_sign=True)
     clean_sim.requests.reset()
 
@@ -173,7 +163,7 @@ def test_given_a_malformed_backup_when_restored_then_the_message_names_the_field
 def test_given_a_backup_without_a_recorded_digest_when_restored_then_only_allow_unverified_restores_it(
     clean_sim: SimServer, store: LocalStore, journal: Journal
 ) -> None:
-    _deleted_with_backup(clean_sim, store, journal)
+    _endpoint_deleted_with_backup(clean_sim, store, journal)
     journal_file = store.root / "journal.jsonl"
     records = [json.loads(line) for line in journal_file.read_text().splitlines()]
     journal_file.write_text("".join(json.dumps({k: v for k, v in r.items() if k != "backup_sha256"}) + "\n"
@@ -192,7 +182,7 @@ def test_given_a_backup_without_a_recorded_digest_when_restored_then_only_allow_
 def test_given_a_delete_when_journaled_then_the_entry_carries_the_digest_of_the_backup_as_stored(
     clean_sim: SimServer, store: LocalStore, journal: Journal
 ) -> None:
-    key = _deleted_with_backup(clean_sim, store, journal)
+    key = _endpoint_deleted_with_backup(clean_sim, store, journal)
     stored = store.get_json(key)
     assert stored is not None
 

@@ -3,7 +3,6 @@ and a failure part-way that says what was created so far."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -11,11 +10,9 @@ from botocore.exceptions import EndpointConnectionError, WaiterError
 from botocore.model import ShapeResolver
 
 from sagetrim.actions.backup import backup_digest
-from sagetrim.actions.executor import carry_out
-from sagetrim.actions.restore import _fit, latest_backup, restore_endpoint
+from sagetrim.actions.restore import _fit, restore_endpoint
 from sagetrim.errors import ActionError, UsageError
-from sagetrim.rules.model import Action
-from tests.actions.helpers import DIMENSION, REGION, endpoint_exists, finding, make_endpoint
+from tests.actions.helpers import DIMENSION, REGION, delete_with_backup, endpoint_exists, make_endpoint
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -24,17 +21,6 @@ if TYPE_CHECKING:
     from sagetrim.actions.state import LocalStore
     from sagetrim.sim import SimServer
 
-NOW = datetime(2025, 5, 2, 3, 4, 5, tzinfo=UTC)
-
-
-def _deleted_with_backup(clean_sim: SimServer, store: LocalStore, journal: Journal, name: str = "churn") -> str:
-    [outcome] = carry_out([finding(clean_sim, "endpoint", name, Action.DELETE_ENDPOINT)],
-                          session_for=lambda account, region: clean_sim.session(region), store=store, journal=journal,
-                          apply=True, now=NOW)
-    assert outcome.status == "done", outcome.reason
-    key = latest_backup(store, clean_sim.account_id, REGION, name)
-    assert key is not None
-    return key
 
 
 def _rewrite(store: LocalStore, key: str, change: Callable[[dict[str, Any]], None]) -> None:
@@ -118,7 +104,7 @@ def test_given_autoscaling_to_restore_when_waiting_for_the_endpoint_then_the_wai
     attempts: int
 ) -> None:
     make_endpoint(clean_sim, "churn")
-    _deleted_with_backup(clean_sim, store, journal)
+    delete_with_backup(clean_sim, store, journal)
     sm = clean_sim.client("sagemaker", REGION)
     seen: list[dict[str, Any]] = []
     recording = Proxy(sm, get_waiter=lambda name: RecordingWaiter(sm.get_waiter(name), seen))
@@ -138,7 +124,7 @@ def test_given_a_step_scaling_policy_with_alarms_when_restored_then_a_note_says_
         ScalableDimension=DIMENSION, PolicyType="StepScaling",
         StepScalingPolicyConfiguration={"AdjustmentType": "ChangeInCapacity", "Cooldown": 120,
                                         "StepAdjustments": [{"MetricIntervalLowerBound": 0, "ScalingAdjustment": 1}]})
-    key = _deleted_with_backup(clean_sim, store, journal)
+    key = delete_with_backup(clean_sim, store, journal)
 
     def alarms(doc: dict[str, Any]) -> None:
         # CloudWatch alarms as AWS lists them: its own for target tracking, the team's for step scaling.
@@ -158,7 +144,7 @@ def test_given_an_endpoint_with_aws_reserved_tags_when_restored_then_its_own_tag
     clean_sim: SimServer, store: LocalStore, journal: Journal
 ) -> None:
     make_endpoint(clean_sim, "churn", autoscaling=False)
-    key = _deleted_with_backup(clean_sim, store, journal)
+    key = delete_with_backup(clean_sim, store, journal)
     sm = clean_sim.client("sagemaker", REGION)
     sm.delete_endpoint_config(EndpointConfigName="churn-config")
 
@@ -206,7 +192,7 @@ def test_given_a_failure_part_way_when_restoring_then_the_error_names_the_step_a
     step: str, created: str, error: str
 ) -> None:
     make_endpoint(clean_sim, "churn")
-    key = _deleted_with_backup(clean_sim, store, journal)
+    key = delete_with_backup(clean_sim, store, journal)
     clients = fault(clean_sim)
 
     with pytest.raises(ActionError, match=rf"failed at {step}: .*{error}.*; created so far: {created} \(backup ") as e:
@@ -220,7 +206,7 @@ def test_given_aws_cannot_be_reached_when_checking_the_endpoint_is_gone_then_act
     clean_sim: SimServer, store: LocalStore, journal: Journal
 ) -> None:
     make_endpoint(clean_sim, "churn")
-    _deleted_with_backup(clean_sim, store, journal)
+    delete_with_backup(clean_sim, store, journal)
     clean_sim.requests.reset()
 
     with pytest.raises(ActionError, match="could not check endpoint churn: .*Could not connect"):
@@ -234,7 +220,7 @@ def test_given_a_backup_key_that_climbs_out_of_the_endpoints_backups_when_restor
     clean_sim: SimServer, store: LocalStore, journal: Journal
 ) -> None:
     make_endpoint(clean_sim, "churn", autoscaling=False)
-    key = _deleted_with_backup(clean_sim, store, journal)
+    key = delete_with_backup(clean_sim, store, journal)
     prefix = key.rsplit("/", 1)[0]
 
     with pytest.raises(UsageError, match="--backup .*not a valid state key"):

@@ -99,11 +99,14 @@ class RuleContext:
                                          f"{self.unreadable_scripts[name]}")
         return self.lifecycle_scripts.get(name, "")
 
+    def unknown(self, rule_id: str, resource: Resource, reason: str) -> Unknown:
+        """What the rule `rule_id` could not judge about `resource`, and why."""
+        return Unknown(rule_id, self.account, self.region, resource.kind.value, resource.name, resource.arn, reason)
+
     def cannot_judge(self, meta: RuleMeta, resource: Resource, reason: str) -> None:
         """Record that the rule `meta` could not judge `resource` (too young, no history): "unknown", not
         fine."""
-        self.unknowns.append(Unknown(meta.id, self.account, self.region, resource.kind.value, resource.name,
-                                     resource.arn, reason))
+        self.unknowns.append(self.unknown(meta.id, resource, reason))
 
 
 def age_hours(resource: Resource, now: datetime) -> float:

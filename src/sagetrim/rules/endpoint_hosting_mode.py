@@ -112,8 +112,8 @@ def queries(resources: list[Resource], params: Params, now: datetime, catalog: C
                                        peak_percentile=params.peak_percentile)
         for old in renamed_variants(r, d):
             out.append(MetricQuery(sizing.metric_key(META.id, r, old, "Invocations"), sizing.INVOCATION_NAMESPACE,
-                                   "Invocations", (("EndpointName", r.name), ("VariantName", old)), "Sum", 3600,
-                                   start, end))
+                                   "Invocations", (("EndpointName", r.name), ("VariantName", old)), "Sum",
+                                   sizing.PERIOD_S, start, end))
     return out
 
 

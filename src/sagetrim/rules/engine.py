@@ -145,7 +145,7 @@ def _judge(rule: Rule[Any], ctx: RuleContext,
             _attempt(rule, ctx, params, [r])
         except Exception as exc:  # the rule's failure on this resource is reported
             failed[r.arn] = exc
-    unknowns = [Unknown(rule.id, ctx.account, ctx.region, r.kind.value, r.name, r.arn, str(failed[r.arn]))
+    unknowns = [ctx.unknown(rule.id, r, str(failed[r.arn]))
                 for r in ctx.resources if isinstance(failed.get(r.arn), CannotJudgeError)]
     errors = [_rule_error(rule, ctx, r, failed[r.arn]) for r in ctx.resources
               if r.arn in failed and not isinstance(failed[r.arn], CannotJudgeError)]
