@@ -110,7 +110,9 @@ class NotifySettings(BaseModel):
         return value
 
 
-ActionName = typing.Literal["notify", "stop-notebook", "delete-endpoint", "tag"]
+ActionName = typing.Literal["notify", "stop-notebook", "delete-endpoint", "remove-variant", "tag"]
+# On unless the settings say otherwise. remove-variant is opt-in: it redeploys a serving endpoint (UpdateEndpoint).
+DEFAULT_ACTIONS: tuple[ActionName, ...] = ("notify", "stop-notebook", "delete-endpoint", "tag")
 
 
 class ActionSettings(BaseModel):
@@ -119,7 +121,7 @@ class ActionSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     max_per_run: int = Field(25, ge=1, le=10_000, strict=True)
-    enabled: list[ActionName] = Field(default_factory=lambda: list(typing.get_args(ActionName)))
+    enabled: list[ActionName] = Field(default_factory=lambda: list(DEFAULT_ACTIONS))
 
 
 class RestoreSettings(BaseModel):

@@ -105,7 +105,7 @@ def test_given_no_backup_when_restored_then_usage_error_names_where_it_looked(
 def test_given_an_async_and_serverless_config_when_its_request_is_rebuilt_then_only_create_fields_stay(
     clean_sim: SimServer,
 ) -> None:
-    from sagetrim.actions.restore import _request
+    from sagetrim.actions.common import request_from
 
     described = {
         "EndpointConfigName": "async-config",
@@ -120,7 +120,7 @@ def test_given_an_async_and_serverless_config_when_its_request_is_rebuilt_then_o
         "KmsKeyId": "",
         "ShadowProductionVariants": [],
     }
-    request = _request(clean_sim.client("sagemaker", REGION), "CreateEndpointConfig", described,
+    request = request_from(clean_sim.client("sagemaker", REGION), "CreateEndpointConfig", described,
                        Tags=[{"Key": "team", "Value": "ml"}])
 
     assert set(request) == {"EndpointConfigName", "ProductionVariants", "AsyncInferenceConfig", "Tags"}

@@ -10,7 +10,8 @@ from botocore.exceptions import EndpointConnectionError, WaiterError
 from botocore.model import ShapeResolver
 
 from sagetrim.actions.backup import backup_digest
-from sagetrim.actions.restore import _fit, restore_endpoint
+from sagetrim.actions.common import fit_shape
+from sagetrim.actions.restore import restore_endpoint
 from sagetrim.errors import ActionError, UsageError
 from tests.actions.helpers import DIMENSION, REGION, delete_with_backup, endpoint_exists, make_endpoint
 
@@ -87,10 +88,10 @@ def test_given_a_described_resource_when_fitted_to_a_shape_then_list_and_map_ite
         "Status": "InService",
     }
 
-    assert _fit(described, request) == {"Items": [{"Name": "a", "Size": 1}, {"Name": "b"}],
+    assert fit_shape(described, request) == {"Items": [{"Name": "a", "Size": 1}, {"Name": "b"}],
                                         "ByName": {"a": {"Name": "a", "Size": 2}}, "Labels": {"team": "fraud"}}
     # A value of the wrong kind for its shape is passed on as it is, for the Create call to refuse.
-    assert _fit({"Items": "a,b", "ByName": "a"}, request) == {"Items": "a,b", "ByName": "a"}
+    assert fit_shape({"Items": "a,b", "ByName": "a"}, request) == {"Items": "a,b", "ByName": "a"}
 
 
 @pytest.mark.parametrize(("wait_s", "poll_s", "delay", "attempts"), [

@@ -33,6 +33,7 @@ from tests.deploy.helpers import (
 
 REGION = "us-east-1"
 SCALED_ENDPOINT = "image-tagger-staging"  # idle for 20 days: idle-endpoint deletes it
+AB_ENDPOINT = "ranker"  # its second variant, registered with autoscaling, serves nothing: remove-variant
 # One of everything a code path reads or changes.
 SCENARIO = {"seed": 3, "regions": {REGION: {
     "notebooks": [
@@ -47,6 +48,8 @@ SCENARIO = {"seed": 3, "regions": {REGION: {
         {"name": SCALED_ENDPOINT, "traffic": "idle", "age_days": 20, "autoscaling_max": 4,
          "tags": {"team": "vision"}},
         {"name": "fraud-score", "traffic": "steady", "age_days": 20, "cpu_peak_pct": 30},
+        {"name": AB_ENDPOINT, "age_days": 20, "autoscaling_max": 2,
+         "variants": [{"traffic": "steady"}, {"traffic": "idle", "weight": 0.01}]},
     ],
     "training_jobs": [{"name": "bert-finetune", "age_days": 0.1, "hours": 1},
                       {"name": "xgb-nightly", "status": "Completed", "age_days": 2, "hours": 1}],
@@ -55,6 +58,7 @@ SCENARIO = {"seed": 3, "regions": {REGION: {
 }}}
 SETTINGS = {
     "regions": [REGION],
+    "actions": {"enabled": ["notify", "stop-notebook", "delete-endpoint", "remove-variant", "tag"]},
     "schedules": [
         {"name": "gpu-nights", "stop": "cron(0 * * * ? *)",
          "targets": {"kinds": ["notebook-instance", "studio-app"], "name_prefix": "gpu-experiments"}},
@@ -113,6 +117,7 @@ def test_given_every_code_path_when_run_then_the_role_allows_exactly_the_actions
                 for model in models:
                     sm.delete_model(ModelName=model)
             restore = handlers.restore_endpoint({"endpoint": SCALED_ENDPOINT, "region": REGION}, None)
+            put_back = handlers.restore_endpoint({"endpoint": AB_ENDPOINT, "region": REGION}, None)
         served = server.requests.counts()
 
     # Each code path did its work.
@@ -121,9 +126,10 @@ def test_given_every_code_path_when_run_then_the_role_allows_exactly_the_actions
     assert done == {("StopNotebookInstance", "gpu-experiments"), ("StartNotebookInstance", "old-project"),
                     ("DeleteApp", "analyst")}
     assert act["dry_run"] is False and act["status"] == "ok"
-    assert {("delete-endpoint", "done"), ("stop-notebook", "done"), ("notify", "done")} <= {
+    assert {("delete-endpoint", "done"), ("remove-variant", "done"), ("stop-notebook", "done"), ("notify", "done")} <= {
         (o["action"], o["status"]) for o in act["outcomes"]}
     assert restore["status"] == "ok" and {"model", "endpoint", "scaling"} <= {c.split()[0] for c in restore["created"]}
+    assert put_back["status"] == "ok" and {"endpoint", "scalable"} <= {c.split()[0] for c in put_back["created"]}
 
     # The role allows exactly what was called, as the template says and as the stack created it.
     allowed = allowed_actions(load_template(stack.template)["Resources"]["Role"]["Properties"]["Policies"],

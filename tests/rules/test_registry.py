@@ -71,8 +71,10 @@ def test_an_unknown_rule_lists_the_valid_ones():
         select(["idle-endpont"])
 
 
-def test_only_idle_endpoint_rechecks_before_acting():
-    assert [r.id for r in RULES.values() if r.recheck is not None] == ["idle-endpoint"]
+def test_the_rules_whose_action_removes_what_serves_recheck_their_traffic_before_acting():
+    assert [r.id for r in RULES.values() if r.recheck is not None] == ["idle-endpoint", "idle-variant"]
+    assert {r.meta.action.value for r in RULES.values() if r.recheck is not None} == {"delete-endpoint",
+                                                                                      "remove-variant"}
 
 
 def test_the_rules_that_read_history_ask_for_their_look_back():

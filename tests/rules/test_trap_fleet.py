@@ -1,8 +1,9 @@
 """Every rule at once on a fleet built like a real account, traps included (weekly and sporadic endpoints, a
-renamed variant, scale-to-zero, an A/B variant left on, an all-4xx endpoint, a failed metric query, a job
-stopped by hand, commented-out autostop, kernel culling, AWS's autostop sample): each rule finds exactly the
-resources it should (precision and recall 1.0), what cannot be read is unknown, and the savings total is the
-sum, per resource, of its largest saving, computed here from the catalog's prices."""
+renamed variant, scale-to-zero, an A/B variant left on, an idle shadow variant, an all-4xx endpoint, a failed
+metric query, a job stopped by hand, commented-out autostop, kernel culling, AWS's autostop sample, Studio's
+idle shutdown): each rule finds exactly the resources it should (precision and recall 1.0), what cannot be
+read is unknown, and the savings total is the sum, per resource, of its largest saving, computed here from
+the catalog's prices."""
 
 from __future__ import annotations
 
@@ -33,6 +34,8 @@ ENDPOINTS = [
      "instance_type": "ml.g5.xlarge"},  # scale-to-zero: bills nothing
     {"name": "ab-left-on", "instance_type": "ml.m5.xlarge",
      "variants": [{"traffic": "steady"}, {"traffic": "idle", "weight": 0.01}]},
+    {"name": "shadow-left-on", "instance_type": "ml.m5.xlarge",  # a shadow test nobody turned off
+     "variants": [{"traffic": "steady"}, {"traffic": "idle", "shadow": True}]},
     {"name": "wrong-payload", "variants": [{"traffic": "steady", "error_pct": 100}]},  # every request a 4xx
     {"name": "unreadable", "traffic": "idle"},  # its metric query fails
     {"name": "busy", "traffic": "steady", "instance_type": "ml.c5.xlarge", "cpu_peak_pct": 60},
@@ -50,6 +53,11 @@ NOTEBOOKS = [
     {"name": "nb-aws-autostop", "lifecycle_config": "aws-autostop", "age_days": 10},  # stops itself: fine
     {"name": "nb-new", "age_days": 1},  # no autostop, but not left on for days yet
 ]
+STUDIO_APPS = [
+    {"name": "ana", "age_days": 5},  # JupyterLab on for five days, no idle shutdown
+    {"name": "ben", "age_days": 5, "idle_shutdown_minutes": 120},  # Studio stops it when idle: its uptime is use
+    {"name": "cy", "age_days": 5, "app_type": "CodeEditor", "idle_shutdown_minutes": 60},
+]
 JOBS = [
     {"name": "stopped-by-hand", "instance_type": "ml.m5.4xlarge", "status": "Stopped", "hours": 6, "age_days": 2},
     {"name": "spot-done", "instance_type": "ml.m5.4xlarge", "status": "Completed", "hours": 3, "age_days": 2,
@@ -63,6 +71,7 @@ EXPECTED = {
     ("endpoint-hosting-mode", "sporadic-scorer"),
     ("oversized-endpoint", "sporadic-scorer"),  # peaks at 0.1 of 2 vCPUs
     ("idle-variant", "ab-left-on"),
+    ("idle-variant", "shadow-left-on"),
     ("failing-endpoint", "wrong-payload"),
     ("training-spot", "stopped-by-hand"),  # 6 billed hours on demand, stopped by hand
     ("notebook-without-autostop", "nb-commented-autostop"),  # a comment is not autostop
@@ -70,6 +79,7 @@ EXPECTED = {
     ("notebook-without-autostop", "nb-kernel-culling"),  # culling stops kernels, not the instance
     ("idle-notebook", "nb-kernel-culling"),
     ("notebook-without-autostop", "nb-new"),
+    ("studio-idle-app", "ana"),
 }
 
 
@@ -78,25 +88,32 @@ def scan(sim: SimServer) -> ScanResult:
     sim.clock.set(NOW)
     endpoints = [{"instance_type": "ml.m5.large", "age_days": 30, **e} for e in ENDPOINTS]
     build_fleet(sim, Scenario.model_validate({"regions": {REGION: {
-        "endpoints": endpoints, "training_jobs": JOBS, "notebooks": NOTEBOOKS, "lifecycle_scripts": LIFECYCLE}}}))
+        "endpoints": endpoints, "training_jobs": JOBS, "notebooks": NOTEBOOKS, "lifecycle_scripts": LIFECYCLE,
+        "studio_apps": STUDIO_APPS}}}))
     metric_store(sim.account_id, REGION).fail_reads("AWS/SageMaker", "Invocations",
                                                     {"EndpointName": "unreadable", "VariantName": "AllTraffic"})
     return run_scan(sim.session(REGION), [REGION], [], CATALOG, use_cache=False, settings=Settings(), now=NOW)
 
 
+def _short(name: str) -> str:
+    """A resource's name as the fleet gave it (a Studio app is named DOMAIN/OWNER/TYPE/APP)."""
+    return name.split("/")[1] if name.count("/") == 3 else name
+
+
 def test_given_the_trap_fleet_then_every_rule_has_precision_and_recall_of_one(scan: ScanResult) -> None:
-    found = {(f.rule, f.name) for f in scan.findings}
+    found = {(f.rule, _short(f.name)) for f in scan.findings}
     assert found - EXPECTED == set(), "false positives"
     assert EXPECTED - found == set(), "misses"
     assert scan.errors == []
 
 
-def test_given_the_trap_fleet_then_only_the_forgotten_endpoint_and_the_notebooks_without_autostop_are_changed(
+def test_given_the_trap_fleet_then_only_the_forgotten_endpoint_idle_variants_and_notebooks_without_autostop_change(
     scan: ScanResult
 ) -> None:
     changes = {(f.action.value, f.name) for f in scan.findings if f.action.value != "notify"}
     assert changes == {("delete-endpoint", "forgotten"), ("stop-notebook", "nb-commented-autostop"),
-                       ("stop-notebook", "nb-kernel-culling")}
+                       ("stop-notebook", "nb-kernel-culling"), ("remove-variant", "ab-left-on"),
+                       ("remove-variant", "shadow-left-on")}
 
 
 def test_given_a_metric_query_that_fails_then_every_rule_that_reads_it_calls_the_endpoint_unknown(
@@ -118,17 +135,19 @@ def test_given_the_trap_fleet_then_the_savings_total_is_each_resources_largest_s
     expected = {
         "forgotten": _hourly("ml.m5.large", Usage.HOSTING) * month,
         "ab-left-on": _hourly("ml.m5.xlarge", Usage.HOSTING) * month,  # the idle variant's one instance
+        "shadow-left-on": _hourly("ml.m5.xlarge", Usage.HOSTING) * month,  # the shadow variant's one instance
         "wrong-payload": _hourly("ml.m5.large", Usage.HOSTING) * month,
         "stopped-by-hand": ((_hourly("ml.m5.4xlarge", Usage.TRAINING) - _hourly("ml.m5.4xlarge", Usage.SPOT_TRAINING))
                             * 6 * month / (14 * 24)),
         # A notebook stopped outside the 220 hours a month it is used saves its compute the other hours.
         **{name: _hourly("ml.t3.medium", Usage.NOTEBOOK) * (month - 220)
            for name in ("nb-commented-autostop", "nb-kernel-culling", "nb-new")},
+        "ana": _hourly("ml.t3.medium", Usage.STUDIO) * (month - 220),  # the same for a Studio app
     }
     rehost_weekly = _hourly("ml.m5.large", Usage.HOSTING) * (month - weekly_busy_hours / 14 * month / 24)
     by_resource: dict[str, float] = {}
     for f in scan.findings:
-        by_resource[f.name] = max(by_resource.get(f.name, 0.0), f.monthly_savings_usd)
+        by_resource[_short(f.name)] = max(by_resource.get(_short(f.name), 0.0), f.monthly_savings_usd)
     for name, usd in expected.items():
         assert by_resource[name] == pytest.approx(usd, abs=0.005), name
     weekly = {f.rule: f.monthly_savings_usd for f in scan.findings if f.name == "weekly-report"}
@@ -138,4 +157,4 @@ def test_given_the_trap_fleet_then_the_savings_total_is_each_resources_largest_s
     for name in ("weekly-report", "sporadic-scorer"):
         assert 0 < by_resource[name] <= _hourly("ml.m5.large", Usage.HOSTING) * month
     assert scan.savings()["monthly_usd"] == pytest.approx(round(sum(by_resource.values()), 2), abs=0.005)
-    assert scan.savings()["resources"] == 9
+    assert scan.savings()["resources"] == 11

@@ -148,7 +148,9 @@ def snapshot_endpoint(sm: Any, autoscaling: Any, account: str, region: str, endp
                 raise
             step = f"ListTags (model {model_name})"
             models.append({"model": model, "tags": list_tags(sm, model["ModelArn"])})
-        variants = [v["VariantName"] for v in endpoint.get("ProductionVariants") or config["ProductionVariants"]]
+        variants = [v["VariantName"] for v in [
+            *(endpoint.get("ProductionVariants") or config["ProductionVariants"]),
+            *(endpoint.get("ShadowProductionVariants") or config.get("ShadowProductionVariants", []))]]
         step = "DescribeScalableTargets / DescribeScalingPolicies"
         scaling = _autoscaling(autoscaling, [variant_resource_id(endpoint_name, v) for v in variants])
     except ActionError:

@@ -35,9 +35,17 @@ from sagetrim.actions.backup import (
     backup_key,
     snapshot_endpoint,
     store_backup,
+    variant_resource_id,
 )
 from sagetrim.actions.budget import BudgetExhausted, TimeBudget
-from sagetrim.actions.common import error_text, list_tags, utc_iso
+from sagetrim.actions.common import (
+    REPLACES_TAG,
+    error_text,
+    list_tags,
+    request_from,
+    settable_tags,
+    utc_iso,
+)
 from sagetrim.actions.journal import SAVING_ACTIONS, Journal, JournalEntry, OutcomeStatus
 from sagetrim.actions.notify import NotifySettings, post_webhook, publish_sns
 from sagetrim.actions.restore import RESTORE_PERMISSIONS
@@ -55,6 +63,7 @@ __all__ = [
     "Notify",
     "Outcome",
     "Recheck",
+    "RemoveVariant",
     "ResourceAction",
     "RunInterrupted",
     "SessionFor",
@@ -204,6 +213,10 @@ class ResourceAction(ABC):
         """Whether the action can be carried out on a resource of this kind."""
         return not self.kinds or kind in self.kinds
 
+    def journal_extra(self, finding: Finding) -> dict[str, Any]:
+        """What the journal records beside the action, so an interrupted one can be checked afterwards."""
+        return {}
+
     @abstractmethod
     def describe(self, finding: Finding) -> str:
         """What applying it would do, for the dry run."""
@@ -300,6 +313,110 @@ class DeleteEndpoint(ResourceAction):
         if left:
             done += f"; could not deregister autoscaling targets ({left})"
         return _Result("done", done, key, digest)
+
+
+class RemoveVariant(ResourceAction):
+    """Remove one variant from a serving endpoint after backing the endpoint up: a new endpoint configuration
+    without it (the other variants as they are, their current instance counts and weights kept), then
+    UpdateEndpoint. AWS refuses to remove a variant registered with Application Auto Scaling, so its target
+    (and with it its policies) is deregistered first; the backup holds both. `sagetrim restore` puts the
+    endpoint back on its old configuration and registers the target again."""
+
+    action = Action.REMOVE_VARIANT
+    kinds = frozenset({"endpoint"})
+    destructive = True
+    permissions = (*BACKUP_PERMISSIONS, "sagemaker:CreateEndpointConfig", "sagemaker:AddTags",
+                   "sagemaker:UpdateEndpoint", "application-autoscaling:DeregisterScalableTarget")
+    allowed_states = ("InService",)
+
+    def describe(self, finding: Finding) -> str:
+        return (f"would back up endpoint {finding.name}, then update it to a configuration without variant "
+                f"{_variant_of(finding)} if that variant is still idle")
+
+    def journal_extra(self, finding: Finding) -> dict[str, Any]:
+        return {"variant": _variant_of(finding)}
+
+    def apply(self, finding: Finding, clients: _Clients, run: _Run) -> _Result:
+        variant = _variant_of(finding)
+        if not variant:
+            return _Result("failed", "the finding names no variant to remove")
+        sm, autoscaling = clients.get("sagemaker"), clients.get("application-autoscaling")
+        now = run.clock()
+        try:
+            doc = snapshot_endpoint(sm, autoscaling, finding.account, finding.region, finding.name, now)
+        except EndpointNotFound:
+            return _Result("skipped", "already gone")
+        status = doc["endpoint"].get("EndpointStatus", "")
+        if status not in self.allowed_states:
+            return _Result("skipped", f"the endpoint is {status}; retry later")
+        if is_excluded(doc["endpoint_tags"]):
+            return _Result("skipped", OPTED_OUT)
+        config = doc["endpoint_config"]
+        production = config.get("ProductionVariants", [])
+        shadows = config.get("ShadowProductionVariants", [])
+        if variant not in {v["VariantName"] for v in [*production, *shadows]}:
+            return _Result("skipped", f"variant {variant} is no longer part of endpoint {finding.name}")
+        kept = [v for v in production if v["VariantName"] != variant]
+        if not kept:
+            return _Result("skipped", f"variant {variant} is the endpoint's only production variant")
+        key = store_backup(run.store, doc, backup_key(finding.account, finding.region, finding.name, now))
+        digest = backup_digest(doc)
+        reason = run.recheck_reason(finding)
+        if reason:
+            return _Result("skipped", reason, key, digest)
+        if is_excluded(list_tags(sm, doc["endpoint"]["EndpointArn"])):
+            return _Result("skipped", OPTED_OUT, key, digest)
+        run.intend(finding, key, digest)
+        new_config = replacement_config_name(config["EndpointConfigName"], now)
+        current = {v["VariantName"]: v for v in [*doc["endpoint"].get("ProductionVariants", []),
+                                                 *doc["endpoint"].get("ShadowProductionVariants", [])]}
+        sm.create_endpoint_config(**request_from(
+            sm, "CreateEndpointConfig",
+            {**config, "EndpointConfigName": new_config,
+             "ProductionVariants": [_as_now(v, current.get(v["VariantName"], {})) for v in kept],
+             "ShadowProductionVariants": [_as_now(v, current.get(v["VariantName"], {}))
+                                          for v in shadows if v["VariantName"] != variant]},
+            Tags=[*settable_tags(doc["endpoint_config_tags"])[:49],
+                  {"Key": REPLACES_TAG, "Value": config["EndpointConfigName"]}]))
+        targets = [t for t in doc["autoscaling"].get("scalable_targets", [])
+                   if t["ResourceId"] == variant_resource_id(finding.name, variant)]
+        left = _deregister_targets(autoscaling, targets)
+        if left:
+            return _Result("failed", f"could not deregister the autoscaling target of variant {variant} ({left}); "
+                                     f"the endpoint is unchanged (backup {run.store.location(key)})", key, digest)
+        try:
+            sm.update_endpoint(EndpointName=finding.name, EndpointConfigName=new_config,
+                               RetainAllVariantProperties=True)
+        except ClientError as exc:
+            scaling = " and its autoscaling target deregistered" if targets else ""
+            raise ActionError(f"UpdateEndpoint failed ({error_text(exc)}); endpoint configuration {new_config} was "
+                              f"created{scaling}, the endpoint stays on {config['EndpointConfigName']} "
+                              f"(backup {run.store.location(key)})") from exc
+        return _Result("done", f"updated to endpoint configuration {new_config} without variant {variant} after a "
+                               f"backup to {run.store.location(key)}; `sagetrim restore {finding.name}` puts "
+                               "the variant back", key, digest)
+
+
+def _variant_of(finding: Finding) -> str:
+    variant = finding.evidence.get("variant")
+    return variant if isinstance(variant, str) else ""
+
+
+def _as_now(variant: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    """A configured variant with the instance count and weight it serves with now (autoscaling may have
+    moved them since the configuration was written)."""
+    now = dict(variant)
+    if current.get("CurrentInstanceCount") and "InstanceType" in variant:
+        now["InitialInstanceCount"] = current["CurrentInstanceCount"]
+    if current.get("CurrentWeight") is not None:
+        now["InitialVariantWeight"] = current["CurrentWeight"]
+    return now
+
+
+def replacement_config_name(config_name: str, now: datetime) -> str:
+    """The name of the configuration that replaces ``config_name``: at most 63 characters, unique per second."""
+    stamp = now.astimezone(UTC).strftime("%Y%m%d%H%M%S")
+    return f"{config_name[:63 - len(stamp) - 4].rstrip('-')}-st-{stamp}"
 
 
 def _deregister_targets(autoscaling: Any, targets: list[dict[str, Any]]) -> str:
@@ -420,6 +537,7 @@ def _channels(settings: NotifySettings) -> str:
 ACTIONS: dict[Action, ResourceAction] = {
     Action.STOP_NOTEBOOK: StopNotebook(),
     Action.DELETE_ENDPOINT: DeleteEndpoint(),
+    Action.REMOVE_VARIANT: RemoveVariant(),
     Action.TAG: TagResource(),
 }
 NOTIFY = Notify()
@@ -534,6 +652,7 @@ def carry_out(findings: Iterable[Finding], *, session_for: SessionFor, store: St
             kind=f.kind, name=f.name, arn=f.arn, outcome=result.status, reason=result.reason,
             monthly_savings_usd=f.monthly_savings_usd, backup=result.backup, dry_run=not apply,
             action_id=action_ids.get(i, ""), backup_sha256=result.backup_sha256,
+            extra=ACTIONS[f.action].journal_extra(f) if f.action in ACTIONS else {},
         )
 
     def stopped(exc: StoreError, i: int, changed: bool) -> RunInterrupted:
@@ -656,7 +775,8 @@ class _JournalFailed(Exception):
         self.cause = cause
 
 
-_VERBS = {"delete-endpoint": "deleted", "stop-notebook": "stopped", "tag": "tagged", "notify": "notified about"}
+_VERBS = {"delete-endpoint": "deleted", "remove-variant": "removed a variant of", "stop-notebook": "stopped",
+          "tag": "tagged", "notify": "notified about"}
 
 
 def _done_text(outcomes: list[Outcome]) -> str:

@@ -24,7 +24,7 @@ STREAM = "journal"
 OutcomeStatus = Literal["planned", "started", "done", "skipped", "failed", "deferred"]
 OUTCOMES: frozenset[str] = frozenset(get_args(OutcomeStatus))
 # The actions whose completion cuts the bill (notifying or tagging saves nothing by itself).
-SAVING_ACTIONS = frozenset({"stop-notebook", "delete-endpoint"})
+SAVING_ACTIONS = frozenset({"stop-notebook", "delete-endpoint", "remove-variant"})
 
 
 def _parse_time(value: str) -> datetime:

@@ -58,6 +58,29 @@ def _endpoint(sm: Any, intent: JournalEntry) -> tuple[OutcomeStatus, str]:
     return "failed", f"the run stopped before the delete; endpoint {intent.name} is still {status}"
 
 
+class _NotYet(Exception):
+    """AWS cannot tell yet (an update in progress); the next run asks again."""
+
+
+def _variant(sm: Any, intent: JournalEntry) -> tuple[OutcomeStatus, str]:
+    variant = intent.extra.get("variant")
+    if not isinstance(variant, str) or not variant:
+        return "failed", f"the journal does not say which variant of endpoint {intent.name} was to be removed"
+    described = _describe(lambda: sm.describe_endpoint(EndpointName=intent.name))
+    if described is None:
+        return "skipped", f"endpoint {intent.name} no longer exists"
+    status = described.get("EndpointStatus", "")
+    if status == "Updating":
+        raise _NotYet(f"endpoint {intent.name} is Updating")
+    serving = {v["VariantName"] for v in [*described.get("ProductionVariants", []),
+                                          *described.get("ShadowProductionVariants", [])]}
+    if variant not in serving:
+        backup = f"; `sagetrim restore {intent.name}` puts it back from {intent.backup}" if intent.backup else ""
+        return "done", (f"endpoint {intent.name} is on configuration {described.get('EndpointConfigName')} "
+                        f"without variant {variant}{backup}")
+    return "failed", f"the run stopped before the update; variant {variant} of endpoint {intent.name} still serves"
+
+
 def _notebook(sm: Any, intent: JournalEntry) -> tuple[OutcomeStatus, str]:
     described = _describe(lambda: sm.describe_notebook_instance(NotebookInstanceName=intent.name))
     if described is None:
@@ -84,6 +107,7 @@ def _tag(sm: Any, intent: JournalEntry) -> tuple[OutcomeStatus, str]:
 
 _CHECKS: dict[str, Callable[[Any, JournalEntry], tuple[OutcomeStatus, str]]] = {
     "delete-endpoint": _endpoint,
+    "remove-variant": _variant,
     "stop-notebook": _notebook,
     "tag": _tag,
 }

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
-from sagetrim.actions.backup import backup_prefix
-from sagetrim.actions.common import error_text, settable_tags
+from sagetrim.actions.backup import backup_prefix, variant_resource_id
+from sagetrim.actions.common import REPLACES_TAG, error_text, list_tags, request_from, settable_tags
 from sagetrim.actions.journal import Journal, JournalEntry
 from sagetrim.actions.verify import check_backup, check_digest
 from sagetrim.aws.errors import is_not_found
@@ -24,7 +24,6 @@ from sagetrim.errors import ActionError, UsageError
 
 if TYPE_CHECKING:
     import boto3
-    from botocore.model import Shape
 
     from sagetrim.actions.state import StateStore
     from sagetrim.config import RestoreSettings
@@ -38,6 +37,8 @@ __all__ = [
     "restore_endpoint",
 ]
 
+# Recreating a deleted endpoint. Putting a removed variant back also calls what remove-variant is allowed
+# (ListTags, UpdateEndpoint): see RemoveVariant.permissions.
 RESTORE_PERMISSIONS = (
     "sagemaker:DescribeEndpoint",
     "sagemaker:DescribeEndpointConfig",
@@ -83,33 +84,6 @@ def latest_backup(store: StateStore, account: str, region: str, endpoint_name: s
     return keys[-1] if keys else None
 
 
-def _fit(value: Any, shape: Shape) -> Any:
-    """``value`` with only what ``shape`` accepts; empty members (None, "", [], {}) left out."""
-    kind = shape.type_name
-    if kind == "structure" and isinstance(value, dict):
-        members = shape.members  # type: ignore[attr-defined]
-        out = {}
-        for key, item in value.items():
-            if key in members:
-                fitted = _fit(item, members[key])
-                if fitted not in (None, "", [], {}):
-                    out[key] = fitted
-        return out
-    if kind == "list" and isinstance(value, list):
-        return [_fit(v, shape.member) for v in value]  # type: ignore[attr-defined]
-    if kind == "map" and isinstance(value, dict):
-        return {k: _fit(v, shape.value) for k, v in value.items()}  # type: ignore[attr-defined]
-    return value
-
-
-def _request(client: Any, operation: str, described: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    """The parameters of ``operation`` taken from a Describe response, plus ``extra`` (empty ones dropped)."""
-    shape = client.meta.service_model.operation_model(operation).input_shape
-    request: dict[str, Any] = _fit(described, shape)
-    request.update({k: v for k, v in extra.items() if v not in (None, [], {})})
-    return request
-
-
 def _exists(call: Any, **params: Any) -> bool:
     try:
         call(**params)
@@ -150,11 +124,15 @@ def restore_endpoint(sm: Any, autoscaling: Any, store: StateStore, account: str,
                      backup_key: str | None = None, *, journal: Journal | None = None,
                      limits: RestoreSettings | None = None, allow_unverified: bool = False,
                      wait_timeout_s: float = 1800, poll_s: float = 15, now: datetime | None = None) -> RestoreResult:
-    """Recreate a deleted endpoint from its backup.
+    """Recreate a deleted endpoint from its backup, or put back the variant sagetrim removed from one.
 
     Models and the endpoint configuration are recreated only if they are gone (same containers, role,
     VPC config, variants, async / serverless / data-capture config, tags); then the endpoint is created
     with its tags and, once it is InService, its autoscaling targets and policies are registered again.
+    An endpoint that still exists is changed only when it runs on a configuration remove-variant made from
+    the backup's (tagged ``sagetrim:replaces``): it is updated back to the backup's configuration (the
+    variants that kept serving keep their instance counts), and the removed variant's autoscaling is
+    registered again.
     Nothing in the backup is trusted: before the first change it is checked against its schema, against the
     digest the journal recorded when it was written, and against ``limits`` (see :mod:`sagetrim.actions.verify`).
 
@@ -177,29 +155,38 @@ def restore_endpoint(sm: Any, autoscaling: Any, store: StateStore, account: str,
         What was created and what was reused.
 
     Raises:
-        UsageError: the endpoint exists already, or there is no usable backup (UnsafeBackup: a backup that is
+        UsageError: the endpoint exists (and is not on a configuration remove-variant made), or there is no
+            usable backup (UnsafeBackup: a backup that is
             malformed, changed since it was written, or beyond ``limits``). Nothing was changed.
         ActionError: a call failed part-way; the message says what was created so far.
     """
     key, doc = _load_backup(store, account, region, endpoint_name, backup_key, limits=limits,
                             allow_unverified=allow_unverified)
+    config = doc["endpoint_config"]
+    config_name = config["EndpointConfigName"]
     try:
         current = sm.describe_endpoint(EndpointName=endpoint_name)
+        replaced = _replaced_config(sm, current) if current.get("EndpointConfigName") != config_name else None
     except ClientError as exc:
         if not is_not_found(exc):
             raise ActionError(f"could not check endpoint {endpoint_name}: {error_text(exc)}") from exc
+        current = None
     except BotoCoreError as exc:
         raise ActionError(f"could not check endpoint {endpoint_name}: {error_text(exc)}") from exc
-    else:
+    if current is not None and replaced != config_name:
         raise UsageError(f"endpoint {endpoint_name} exists in {account}/{region} (status "
-                         f"{current.get('EndpointStatus')}); nothing was changed. Delete it first to restore "
-                         f"the backup, or leave it as it is")
+                         f"{current.get('EndpointStatus')}, configuration {current.get('EndpointConfigName')}) and "
+                         "is not on a configuration sagetrim made from this backup's; nothing was changed. Delete "
+                         "it first to restore the backup, or leave it as it is")
+    if current is not None and current.get("EndpointStatus") != "InService":
+        raise UsageError(f"endpoint {endpoint_name} is {current.get('EndpointStatus')}; it can be put back on "
+                         f"configuration {config_name} once it is InService. Nothing was changed")
+    serving = {v["VariantName"] for v in [*(current or {}).get("ProductionVariants", []),
+                                          *(current or {}).get("ShadowProductionVariants", [])]}
 
     created: list[str] = []
     kept: list[str] = []
     notes: list[str] = []
-    config = doc["endpoint_config"]
-    config_name = config["EndpointConfigName"]
     step = ""
     try:
         for item in doc["models"]:
@@ -208,23 +195,32 @@ def restore_endpoint(sm: Any, autoscaling: Any, store: StateStore, account: str,
             if _exists(sm.describe_model, ModelName=model["ModelName"]):
                 kept.append(step)
                 continue
-            sm.create_model(**_request(sm, "CreateModel", model, Tags=settable_tags(item["tags"])))
+            sm.create_model(**request_from(sm, "CreateModel", model, Tags=settable_tags(item["tags"])))
             created.append(step)
         step = f"endpoint config {config_name}"
         if _exists(sm.describe_endpoint_config, EndpointConfigName=config_name):
             kept.append(step)
         else:
-            sm.create_endpoint_config(**_request(sm, "CreateEndpointConfig", config,
-                                                 Tags=settable_tags(doc["endpoint_config_tags"])))
+            sm.create_endpoint_config(**request_from(sm, "CreateEndpointConfig", config,
+                                                     Tags=settable_tags(doc["endpoint_config_tags"])))
             created.append(step)
         step = f"endpoint {endpoint_name}"
-        response = sm.create_endpoint(EndpointName=endpoint_name, EndpointConfigName=config_name,
-                                      **({"Tags": tags} if (tags := settable_tags(doc["endpoint_tags"])) else {}))
-        created.append(step)
-        endpoint_arn = response["EndpointArn"]
+        if current is None:
+            response = sm.create_endpoint(EndpointName=endpoint_name, EndpointConfigName=config_name, **(
+                {"Tags": tags} if (tags := settable_tags(doc["endpoint_tags"])) else {}))
+            endpoint_arn = response["EndpointArn"]
+            created.append(step)
+        else:  # put back on its old configuration: the variants sagetrim removed come back, the rest keep serving
+            sm.update_endpoint(EndpointName=endpoint_name, EndpointConfigName=config_name,
+                               RetainAllVariantProperties=True)
+            endpoint_arn = current["EndpointArn"]
+            created.append(f"endpoint {endpoint_name} back on {config_name}")
         scaling = doc.get("autoscaling") or {}
-        targets, policies = scaling.get("scalable_targets", []), scaling.get("scaling_policies", [])
-        status = "Creating"
+        # Variants that kept serving kept their autoscaling; only the ones coming back register again.
+        back = {variant_resource_id(endpoint_name, v) for v in _variant_names(config) - serving}
+        targets = [t for t in scaling.get("scalable_targets", []) if t["ResourceId"] in back]
+        policies = [p for p in scaling.get("scaling_policies", []) if p["ResourceId"] in back]
+        status = "Creating" if current is None else "Updating"
         if targets:
             step = f"waiting for endpoint {endpoint_name} to be InService"
             attempts = max(1, math.ceil(wait_timeout_s / max(poll_s, 1)))
@@ -233,11 +229,11 @@ def restore_endpoint(sm: Any, autoscaling: Any, store: StateStore, account: str,
             status = "InService"
             for target in targets:
                 step = f"scalable target {target['ResourceId']}"
-                autoscaling.register_scalable_target(**_request(autoscaling, "RegisterScalableTarget", target))
+                autoscaling.register_scalable_target(**request_from(autoscaling, "RegisterScalableTarget", target))
                 created.append(step)
             for policy in policies:
                 step = f"scaling policy {policy['PolicyName']}"
-                autoscaling.put_scaling_policy(**_request(autoscaling, "PutScalingPolicy", policy))
+                autoscaling.put_scaling_policy(**request_from(autoscaling, "PutScalingPolicy", policy))
                 created.append(step)
                 if policy.get("PolicyType") == "StepScaling" and policy.get("Alarms"):
                     alarms = ", ".join(a["AlarmName"] for a in policy["Alarms"])
@@ -254,8 +250,21 @@ def restore_endpoint(sm: Any, autoscaling: Any, store: StateStore, account: str,
     result = RestoreResult(account=account, region=region, endpoint_name=endpoint_name, backup_key=key,
                            backup_location=store.location(key), endpoint_arn=endpoint_arn,
                            endpoint_config_name=config_name, status=status, created=created, kept=kept, notes=notes)
-    _record(journal, doc, key, "done", "recreated " + ", ".join(created), now)
+    _record(journal, doc, key, "done", ("recreated " if current is None else "restored ") + ", ".join(created), now)
     return result
+
+
+def _variant_names(config: dict[str, Any]) -> set[str]:
+    return {v["VariantName"] for v in [*config.get("ProductionVariants", []),
+                                       *config.get("ShadowProductionVariants", [])]}
+
+
+def _replaced_config(sm: Any, endpoint: dict[str, Any]) -> str | None:
+    """The configuration that the endpoint's current one replaced, if sagetrim made the current one
+    (remove-variant tags it with the one it replaces); else None."""
+    described = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+    tags = {t["Key"]: t["Value"] for t in list_tags(sm, described["EndpointConfigArn"])}
+    return tags.get(REPLACES_TAG)
 
 
 def _record(journal: Journal | None, doc: dict[str, Any], key: str, outcome: Any, reason: str,
@@ -288,7 +297,8 @@ def restore(session: boto3.Session, region: str, endpoint_name: str, *, store: S
         wait_timeout_s: how long to wait for the endpoint before registering autoscaling.
 
     Raises:
-        UsageError: the endpoint exists already, or there is no usable backup.
+        UsageError: the endpoint exists (and is not on a configuration remove-variant made), or there is no
+            usable backup.
         ActionError: AWS could not be reached, or a call failed part-way.
     """
     if account is None:

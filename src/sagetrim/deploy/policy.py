@@ -120,6 +120,7 @@ RESOURCES: dict[str, tuple[str, ...]] = {
     "sagemaker:DescribeEndpoint": (_sagemaker("endpoint"),),
     "sagemaker:DeleteEndpoint": (_sagemaker("endpoint"),),
     "sagemaker:CreateEndpoint": (_sagemaker("endpoint"), _sagemaker("endpoint-config")),
+    "sagemaker:UpdateEndpoint": (_sagemaker("endpoint"), _sagemaker("endpoint-config")),
     "sagemaker:DescribeEndpointConfig": (_sagemaker("endpoint-config"),),
     "sagemaker:CreateEndpointConfig": (_sagemaker("endpoint-config"),),
     "sagemaker:DescribeModel": (_sagemaker("model"),),

@@ -244,23 +244,28 @@ def collect_studio_apps(scope: RegionScope) -> list[Resource]:
 
 # -- endpoints --------------------------------------------------------------------------------------
 
+CONFIG_CACHE_STAMP = "shadow-2"  # cached endpoint configurations that know their shadow variants
+
+
 def collect_endpoints(scope: RegionScope) -> list[Resource]:
     items = list(scope.paginate("list_endpoints", "Endpoints"))
     configs: dict[str, dict[str, Any]] = {}
 
     def config(name: str) -> dict[str, Any]:
         if name not in configs:
-            hit = scope.cache.get("endpoint-config", name, "immutable")
+            # A configuration never changes; the stamp marks entries written since shadow variants are read.
+            hit = scope.cache.get("endpoint-config", name, CONFIG_CACHE_STAMP)
             if hit is None:
                 doc = scope.sagemaker.describe_endpoint_config(EndpointConfigName=name)
                 hit = {
                     "variants": {v["VariantName"]: {
                         "instance_type": v.get("InstanceType"), "initial_count": v.get("InitialInstanceCount", 0),
-                        "serverless": v.get("ServerlessConfig"), "model": v.get("ModelName")}
-                        for v in doc.get("ProductionVariants", [])},
+                        "serverless": v.get("ServerlessConfig"), "model": v.get("ModelName"), "shadow": shadow}
+                        for shadow, key in ((False, "ProductionVariants"), (True, "ShadowProductionVariants"))
+                        for v in doc.get(key, [])},
                     "async": "AsyncInferenceConfig" in doc,
                 }
-                scope.cache.put("endpoint-config", name, "immutable", hit)
+                scope.cache.put("endpoint-config", name, CONFIG_CACHE_STAMP, hit)
             configs[name] = hit
         return configs[name]
 
@@ -283,9 +288,10 @@ def collect_endpoints(scope: RegionScope) -> list[Resource]:
         cfg = (endpoint_config(doc["EndpointConfigName"], item["EndpointName"]) if doc.get("EndpointConfigName")
                else {"variants": {}})
         variants = []
-        for v in doc.get("ProductionVariants", []) or [
-            {"VariantName": n} for n in cfg["variants"]
-        ]:
+        # Shadow variants bill like production ones; an endpoint still being created lists neither yet.
+        shadows = {v["VariantName"] for v in doc.get("ShadowProductionVariants", [])}
+        described = [*doc.get("ProductionVariants", []), *doc.get("ShadowProductionVariants", [])]
+        for v in described or [{"VariantName": n} for n in cfg["variants"]]:
             vc = cfg["variants"].get(v["VariantName"], {})
             serverless = v.get("CurrentServerlessConfig") or vc.get("serverless")
             count = v.get("CurrentInstanceCount")
@@ -294,6 +300,7 @@ def collect_endpoints(scope: RegionScope) -> list[Resource]:
                 "count": 0 if serverless else (count if count is not None else vc.get("initial_count", 0)),
                 "serverless_memory_mb": (serverless or {}).get("MemorySizeInMB"),
                 "serverless_max_concurrency": (serverless or {}).get("MaxConcurrency"),
+                "shadow": v["VariantName"] in shadows or bool(vc.get("shadow")),
             })
         models = sorted({str(v["model"]) for v in cfg["variants"].values() if v.get("model")})
         return {"config": doc.get("EndpointConfigName"), "variants": variants, "models": models,
@@ -316,7 +323,7 @@ def collect_endpoints(scope: RegionScope) -> list[Resource]:
             rate = scope.pricer.instance(v["instance_type"], Usage.HOSTING, v["count"] if billing else 0)
             exact = exact and rate.exact
             variants.append(Variant(v["name"], v["instance_type"], v["count"], v["serverless_memory_mb"],
-                                    v["serverless_max_concurrency"], rate.usd_per_hour))
+                                    v["serverless_max_concurrency"], rate.usd_per_hour, v.get("shadow", False)))
         burn = sum(v.usd_per_hour for v in variants)
         types = {v.instance_type for v in variants if v.instance_type}
         out.append(_priced(

@@ -33,7 +33,8 @@ STAGE_OF_KIND = {
 
 @dataclass(frozen=True, slots=True)
 class Variant:
-    """One production variant of an endpoint."""
+    """One variant of an endpoint: a production variant, or a shadow variant (it receives a copy of the
+    production traffic, answers nobody, and bills like any other)."""
 
     name: str
     instance_type: str | None
@@ -41,12 +42,14 @@ class Variant:
     serverless_memory_mb: int | None = None
     serverless_max_concurrency: int | None = None
     usd_per_hour: float = 0.0
+    shadow: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name, "instance_type": self.instance_type, "instance_count": self.instance_count,
             "serverless_memory_mb": self.serverless_memory_mb,
             "serverless_max_concurrency": self.serverless_max_concurrency, "usd_per_hour": round(self.usd_per_hour, 6),
+            "shadow": self.shadow,
         }
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +22,7 @@ from sagetrim.inventory.scan import ScanResult
 from sagetrim.pipeline.progress import OnProgress, ignore
 from sagetrim.pipeline.scan import run_scan
 from sagetrim.rules import RULES
-from sagetrim.rules.model import Finding
+from sagetrim.rules.model import Action, Finding
 from sagetrim.rules.rule import Rule
 
 
@@ -64,6 +65,19 @@ def run_act(session: boto3.Session, regions: list[str], role_arns: list[str], ca
     return act(session, scan, settings, apply=apply, store=store, budget=budget)
 
 
+def acted_on(findings: list[Finding], enabled: Iterable[str]) -> list[Finding]:
+    """The findings `act` takes up: those whose action is enabled; a finding whose action is turned off is
+    sent as a notice instead when notify is on (turning a change off does not silence the finding)."""
+    on = set(enabled)
+    out = []
+    for f in findings:
+        if f.action.value in on:
+            out.append(f)
+        elif Action.NOTIFY.value in on:
+            out.append(replace(f, action=Action.NOTIFY))
+    return out
+
+
 def act(session: boto3.Session, scan: ScanResult, settings: Settings, *, apply: bool,
         store: StateStore | None = None, budget: TimeBudget | None = None) -> ActRun:
     """Act on a scan's findings: every action planned (and journaled) unless `apply`.
@@ -74,8 +88,7 @@ def act(session: boto3.Session, scan: ScanResult, settings: Settings, *, apply: 
         store: where backups and the journal go; by default the settings' state.
         budget: bounds the time of the actions (see :class:`TimeBudget`); what does not fit is deferred.
     """
-    enabled = set(settings.actions.enabled)
-    findings = [f for f in scan.findings if f.action.value in enabled]
+    findings = acted_on(scan.findings, settings.actions.enabled)
     store = store or open_store(settings.state, session)
     topic = settings.notify.sns_topic_arn
     topic_account = topic.split(":")[4] if topic else None

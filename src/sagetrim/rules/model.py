@@ -23,6 +23,7 @@ class Action(StrEnum):
     NOTIFY = "notify"
     STOP_NOTEBOOK = "stop-notebook"
     DELETE_ENDPOINT = "delete-endpoint"
+    REMOVE_VARIANT = "remove-variant"
     TAG = "tag"
 
 

@@ -71,6 +71,15 @@ class NotebookGroup(_Group):
 class StudioAppGroup(_Group):
     instance_type: str = "ml.t3.medium"
     app_type: Literal["JupyterLab", "KernelGateway", "CodeEditor", "JupyterServer"] = "JupyterLab"
+    idle_shutdown_minutes: int | None = Field(
+        None, ge=60, le=525600, description="turn on Studio's idle shutdown for the app's user profile "
+                                            "(JupyterLab and CodeEditor apps), after this many idle minutes")
+
+    @model_validator(mode="after")
+    def _idle_shutdown_where_studio_has_it(self) -> StudioAppGroup:
+        if self.idle_shutdown_minutes is not None and self.app_type not in ("JupyterLab", "CodeEditor"):
+            raise ValueError(f"Studio has idle shutdown for JupyterLab and CodeEditor apps, not {self.app_type}")
+        return self
 
 
 class VariantSpec(BaseModel):
@@ -83,6 +92,8 @@ class VariantSpec(BaseModel):
     renamed_days_ago: float = Field(1.0, ge=0, description="when the rename happened")
     error_pct: float = Field(0.0, ge=0, le=100, description="share of the requests answered with an error")
     error_kind: Literal["4XX", "5XX"] = "4XX"
+    shadow: bool = Field(False, description="a shadow variant: it gets a copy of the production traffic, "
+                                            "as much as its own traffic shape lets through")
 
 
 class EndpointGroup(_Group):
@@ -104,6 +115,11 @@ class EndpointGroup(_Group):
     def _zero_only_when_asynchronous(self) -> EndpointGroup:
         if self.instance_count == 0 and not self.asynchronous:
             raise ValueError("only an asynchronous endpoint scales in to zero instances (instance_count 0)")
+        if any(v.shadow for v in self.variants):
+            if all(v.shadow for v in self.variants):
+                raise ValueError("an endpoint with a shadow variant needs a production variant beside it")
+            if self.asynchronous or self.serverless_memory_mb:
+                raise ValueError("shadow variants are for real-time endpoints, not asynchronous or serverless ones")
         return self
 
 
@@ -274,7 +290,12 @@ class FleetBuilder:
             VpcId="vpc-0a1b2c3d")["DomainArn"].rsplit("/", 1)[-1]
         for g in groups:
             def one(name: str, g: StudioAppGroup = g) -> None:
-                sm.create_user_profile(DomainId=domain, UserProfileName=name)
+                settings = {}
+                if g.idle_shutdown_minutes is not None:
+                    settings[f"{g.app_type}AppSettings"] = {"AppLifecycleManagement": {"IdleSettings": {
+                        "LifecycleManagement": "ENABLED", "IdleTimeoutInMinutes": g.idle_shutdown_minutes}}}
+                sm.create_user_profile(DomainId=domain, UserProfileName=name,
+                                       **({"UserSettings": settings} if settings else {}))
                 sm.create_app(DomainId=domain, UserProfileName=name, AppType=g.app_type, AppName="default",
                               ResourceSpec={"InstanceType": g.instance_type}, Tags=self._tags(g.tags))
                 when = self.now - timedelta(days=g.age_days)
@@ -303,7 +324,11 @@ class FleetBuilder:
                     else:
                         pv.update(InstanceType=g.instance_type, InitialInstanceCount=max(1, g.instance_count))
                     pvs.append(pv)
-                cfg: dict[str, Any] = {"EndpointConfigName": name, "ProductionVariants": pvs}
+                production = [pv for pv, v in zip(pvs, variants, strict=True) if not v.shadow]
+                shadows = [pv for pv, v in zip(pvs, variants, strict=True) if v.shadow]
+                cfg: dict[str, Any] = {"EndpointConfigName": name, "ProductionVariants": production}
+                if shadows:
+                    cfg["ShadowProductionVariants"] = shadows
                 if g.asynchronous:
                     cfg["AsyncInferenceConfig"] = {"OutputConfig": {"S3OutputPath": f"s3://async-{self.account}/out"}}
                 sm.create_endpoint_config(**cfg)
@@ -313,7 +338,7 @@ class FleetBuilder:
                         variant["CurrentInstanceCount"] = variant["DesiredInstanceCount"] = 0
                 if g.autoscaling_max:
                     scaling = self.server.client("application-autoscaling", region)
-                    for pv in pvs:
+                    for pv in production:
                         scaling.register_scalable_target(
                             ServiceNamespace="sagemaker", ResourceId=f"endpoint/{name}/variant/{pv['VariantName']}",
                             ScalableDimension="sagemaker:variant:DesiredInstanceCount", MinCapacity=1,

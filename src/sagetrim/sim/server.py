@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 import boto3
 
 from sagetrim.sim import clock as clock_module
-from sagetrim.sim import sagemaker_fixes, studio
+from sagetrim.sim import endpoint_updates, sagemaker_fixes, studio
 from sagetrim.sim.clock import SimClock
 from sagetrim.sim.faults import KILL_HEADER, FaultInjector, raise_kill
 from sagetrim.sim.moto_patch import existing
@@ -235,6 +235,7 @@ class SimServer:
 
         sagemaker_fixes.apply()
         studio.install()
+        endpoint_updates.install()
         clock_module.install(self.clock)
         _install_cloudwatch()
         self._moto_app = _moto_dispatcher()
