@@ -2,7 +2,8 @@
 
 An applied run is what `sagetrim act --apply` does once its scan is done: settle the actions an earlier run
 was interrupted in, then act on the findings whose resource still calls for it. The fleet asks for one of each
-change: delete an endpoint (after its backup), stop a notebook, tag an endpoint.
+change: delete an endpoint (after its backup), remove a variant registered with autoscaling from another
+(after its backup), stop a notebook, tag an endpoint.
 
 A *step* is one call the run makes, to AWS (``sagemaker:DeleteEndpoint``, the second
 ``sagemaker:DescribeEndpoint``) or to its state store (the backup's write and read-back, each journal append);
@@ -12,11 +13,12 @@ differs from what was written.
 
 The invariants:
 
-- no change without a backup that reads back: if the endpoint is gone after the faulted run, its latest
-  backup passes the checks `restore` makes (shape, digest recorded in the journal);
+- no change without a backup that reads back: if the endpoint is gone (or the variant removed) after the
+  faulted run, its latest backup passes the checks `restore` makes (shape, digest recorded in the journal);
 - after the next (fault-free) run, every change AWS shows has exactly one ``done`` record, no intent is left
   open, no action has two outcomes, no journal line is unreadable, and the work is finished;
-- the endpoint restored from its latest backup is the endpoint as it was.
+- each endpoint restored from its latest backup is the endpoint as it was (its variant back with its
+  autoscaling, whatever step the removal was cut off at).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from __future__ import annotations
 import contextlib
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -40,7 +42,15 @@ from sagetrim.actions.verify import check_backup, check_digest
 from sagetrim.rules.model import Action, Finding
 from sagetrim.sim import SimServer
 from sagetrim.sim.faults import FaultyStore, SimulatedKill, StoreEffect, StoreOperation
-from tests.actions.helpers import REGION, endpoint_exists, finding, make_endpoint, make_notebook, observed
+from tests.actions.helpers import (
+    DIMENSION,
+    REGION,
+    endpoint_exists,
+    finding,
+    make_endpoint,
+    make_notebook,
+    observed,
+)
 
 NOW = datetime(2025, 5, 2, 3, 4, 5, tzinfo=UTC)
 NEXT_RUN = NOW + timedelta(hours=1)
@@ -48,7 +58,9 @@ NEXT_RUN = NOW + timedelta(hours=1)
 AwsEffect = Literal["error", "kill-before", "kill-after"]
 AWS_EFFECTS: tuple[AwsEffect, ...] = ("error", "kill-before", "kill-after")
 STORE_EFFECTS: tuple[StoreEffect, ...] = ("error", "kill-before", "kill-after", "corrupt")
-CHANGES = {("delete-endpoint", "churn"), ("stop-notebook", "ds-alice"), ("tag", "fraud")}
+CHANGES = {("delete-endpoint", "churn"), ("remove-variant", "ranker"), ("stop-notebook", "ds-alice"),
+           ("tag", "fraud")}
+CANARY = "endpoint/ranker/variant/canary"
 
 
 @dataclass(frozen=True)
@@ -64,12 +76,18 @@ class Step:
 
 
 def build_fleet(sim: SimServer) -> list[Finding]:
-    """An idle endpoint with autoscaling, an idle notebook and an endpoint to tag, with one finding each."""
+    """An idle endpoint with autoscaling, an endpoint whose idle canary variant has autoscaling, an idle
+    notebook and an endpoint to tag, with one finding each."""
     make_endpoint(sim, "churn")
+    make_endpoint(sim, "ranker")
+    sim.client("application-autoscaling", REGION).register_scalable_target(
+        ServiceNamespace="sagemaker", ResourceId=CANARY, ScalableDimension=DIMENSION, MinCapacity=1, MaxCapacity=3)
     make_endpoint(sim, "fraud", autoscaling=False)
     make_notebook(sim, "ds-alice")
+    canary = finding(sim, "endpoint", "ranker", Action.REMOVE_VARIANT, rule="idle-variant", savings=85.0)
     return [
         finding(sim, "endpoint", "churn", Action.DELETE_ENDPOINT, savings=800.0),
+        replace(canary, evidence={**canary.evidence, "variant": "canary"}),
         finding(sim, "notebook-instance", "ds-alice", Action.STOP_NOTEBOOK, savings=120.0),
         finding(sim, "endpoint", "fraud", Action.TAG, rule="endpoint-should-autoscale", savings=42.5),
     ]
@@ -78,6 +96,11 @@ def build_fleet(sim: SimServer) -> list[Finding]:
 def _notebook_status(sim: SimServer, name: str) -> str:
     sm = sim.client("sagemaker", REGION)
     return str(sm.describe_notebook_instance(NotebookInstanceName=name)["NotebookInstanceStatus"])
+
+
+def _serves_canary(sim: SimServer) -> bool:
+    variants = sim.backend("sagemaker", region=REGION).endpoints["ranker"].production_variants
+    return "canary" in {v["VariantName"] for v in variants}
 
 
 def _tagged(sim: SimServer, name: str) -> bool:
@@ -94,6 +117,8 @@ def still_wanted(sim: SimServer, findings: list[Finding]) -> list[Finding]:
     wanted = []
     for f in findings:
         if f.action is Action.DELETE_ENDPOINT and f.name not in backend.endpoints:
+            continue
+        if f.action is Action.REMOVE_VARIANT and not _serves_canary(sim):
             continue
         if f.action is Action.STOP_NOTEBOOK and backend.notebook_instances[f.name].status != "InService":
             continue
@@ -127,7 +152,7 @@ def prepare(sim: SimServer, store: StateStore, *, interrupted: bool) -> tuple[li
     tag still to do)."""
     sim.reset()
     findings = build_fleet(sim)
-    before = observed(sim, "churn")
+    before = {name: observed(sim, name) for name in ("churn", "ranker")}
     if interrupted:
         sim.faults.kill("after", service="sagemaker", operation="DeleteEndpoint")
         with contextlib.suppress(SimulatedKill):
@@ -180,26 +205,30 @@ def run_with_fault(sim: SimServer, root: Path, step: Step, effect: str, *, inter
 
     if not endpoint_exists(sim, "churn"):
         assert_backup_reads_back(sim, inner)
+    if not _serves_canary(sim):
+        assert_backup_reads_back(sim, inner, "ranker")
 
     applied_run(sim, inner, findings, NEXT_RUN)
 
     assert_journal_complete(inner)
     assert not endpoint_exists(sim, "churn"), "the next run finished the delete"
+    assert not _serves_canary(sim), "the next run finished the removal"
     assert _notebook_status(sim, "ds-alice") in ("Stopping", "Stopped"), "the next run finished the stop"
     assert _tagged(sim, "fraud"), "the next run finished the tag"
-    restore_endpoint(sim.client("sagemaker", REGION), sim.client("application-autoscaling", REGION), inner,
-                     sim.account_id, REGION, "churn", poll_s=0)
-    assert observed(sim, "churn") == before, "the latest backup restores the endpoint as it was"
+    for name in ("churn", "ranker"):
+        restore_endpoint(sim.client("sagemaker", REGION), sim.client("application-autoscaling", REGION), inner,
+                         sim.account_id, REGION, name, poll_s=0)
+        assert observed(sim, name) == before[name], f"the latest backup restores endpoint {name} as it was"
 
 
-def assert_backup_reads_back(sim: SimServer, store: StateStore) -> None:
-    """The endpoint is gone: a backup of it is in the store and passes the checks restore makes."""
-    key = latest_backup(store, sim.account_id, REGION, "churn")
-    assert key is not None, "an endpoint was deleted with no backup"
+def assert_backup_reads_back(sim: SimServer, store: StateStore, name: str = "churn") -> None:
+    """The endpoint was changed: a backup of it is in the store and passes the checks restore makes."""
+    key = latest_backup(store, sim.account_id, REGION, name)
+    assert key is not None, f"endpoint {name} was changed with no backup"
     doc = store.get_json(key)
     assert doc is not None, "the backup does not read back"
-    check_backup(doc, location=key, account=sim.account_id, region=REGION, endpoint_name="churn")
-    check_digest(doc, store=store, key=key, endpoint_name="churn")
+    check_backup(doc, location=key, account=sim.account_id, region=REGION, endpoint_name=name)
+    check_digest(doc, store=store, key=key, endpoint_name=name)
 
 
 def assert_journal_complete(store: StateStore) -> None:

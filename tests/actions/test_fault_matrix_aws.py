@@ -17,6 +17,7 @@ def test_given_a_fault_at_any_aws_call_of_an_applied_run_then_nothing_is_lost_hi
 ) -> None:
     steps = [s for s in clean_run_steps(clean_sim, tmp_path) if s.where == "aws"]
     assert {"sagemaker:DeleteEndpoint", "sagemaker:StopNotebookInstance", "sagemaker:AddTags",
+            "sagemaker:CreateEndpointConfig", "sagemaker:UpdateEndpoint",
             "application-autoscaling:DeregisterScalableTarget"} <= {s.operation for s in steps}
 
     broken = run_matrix(clean_sim, tmp_path, steps, effect)

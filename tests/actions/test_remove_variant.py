@@ -189,3 +189,18 @@ def test_given_a_run_killed_before_the_update_when_reconciled_then_it_is_recorde
     fresh.record(replace(planned, outcome="started", dry_run=False, action_id="a" * 32, extra={"variant": "canary"}))
     [settled] = reconcile(fresh, lambda account, region: churn.session(region), NOW)
     assert settled.outcome == "failed" and "variant canary of endpoint churn still serves" in settled.reason
+
+
+def test_given_update_endpoint_fails_when_applied_then_the_variant_keeps_serving_with_its_autoscaling(
+    churn: SimServer, store: StateStore, journal: Journal
+) -> None:
+    churn.faults.add("ValidationException", status=400, service="sagemaker", operation="UpdateEndpoint", times=1)
+    [outcome] = act(churn, store, journal, [remove(churn)])
+    assert outcome.status == "failed"
+    assert "the endpoint stays on churn-config" in outcome.reason
+    assert "its autoscaling, deregistered for the update, is registered again" in outcome.reason
+    assert variants(churn) == {"primary": 2, "canary": 1} and CANARY in scaled_variants(churn)
+    churn.faults.clear()
+    [again] = carry_out([remove(churn)], session_for=lambda account, region: churn.session(region), store=store,
+                        journal=journal, now=NOW.replace(hour=4), apply=True)
+    assert again.status == "done" and variants(churn) == {"primary": 2}

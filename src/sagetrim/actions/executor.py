@@ -48,7 +48,7 @@ from sagetrim.actions.common import (
 )
 from sagetrim.actions.journal import SAVING_ACTIONS, Journal, JournalEntry, OutcomeStatus
 from sagetrim.actions.notify import NotifySettings, post_webhook, publish_sns
-from sagetrim.actions.restore import RESTORE_PERMISSIONS
+from sagetrim.actions.restore import RESTORE_PERMISSIONS, latest_backup
 from sagetrim.actions.state import S3_STORE_PERMISSIONS, StateStore, StoreError
 from sagetrim.aws.errors import is_not_found
 from sagetrim.aws.session import client
@@ -326,7 +326,8 @@ class RemoveVariant(ResourceAction):
     kinds = frozenset({"endpoint"})
     destructive = True
     permissions = (*BACKUP_PERMISSIONS, "sagemaker:CreateEndpointConfig", "sagemaker:AddTags",
-                   "sagemaker:UpdateEndpoint", "application-autoscaling:DeregisterScalableTarget")
+                   "sagemaker:UpdateEndpoint", "application-autoscaling:DeregisterScalableTarget",
+                   "application-autoscaling:RegisterScalableTarget", "application-autoscaling:PutScalingPolicy")
     allowed_states = ("InService",)
 
     def describe(self, finding: Finding) -> str:
@@ -359,6 +360,7 @@ class RemoveVariant(ResourceAction):
         kept = [v for v in production if v["VariantName"] != variant]
         if not kept:
             return _Result("skipped", f"variant {variant} is the endpoint's only production variant")
+        doc = _with_earlier_scaling(run.store, doc, finding, variant)
         key = store_backup(run.store, doc, backup_key(finding.account, finding.region, finding.name, now))
         digest = backup_digest(doc)
         reason = run.recheck_reason(finding)
@@ -388,13 +390,57 @@ class RemoveVariant(ResourceAction):
             sm.update_endpoint(EndpointName=finding.name, EndpointConfigName=new_config,
                                RetainAllVariantProperties=True)
         except ClientError as exc:
-            scaling = " and its autoscaling target deregistered" if targets else ""
-            raise ActionError(f"UpdateEndpoint failed ({error_text(exc)}); endpoint configuration {new_config} was "
-                              f"created{scaling}, the endpoint stays on {config['EndpointConfigName']} "
-                              f"(backup {run.store.location(key)})") from exc
+            scaling = f"; {_register_again(autoscaling, doc, variant)}" if targets else ""
+            raise ActionError(f"UpdateEndpoint failed ({error_text(exc)}); the endpoint stays on "
+                              f"{config['EndpointConfigName']} (endpoint configuration {new_config} was created"
+                              f"{scaling}; backup {run.store.location(key)})") from exc
         return _Result("done", f"updated to endpoint configuration {new_config} without variant {variant} after a "
                                f"backup to {run.store.location(key)}; `sagetrim restore {finding.name}` puts "
                                "the variant back", key, digest)
+
+
+def _with_earlier_scaling(store: StateStore, doc: dict[str, Any], finding: Finding, variant: str) -> dict[str, Any]:
+    """The backup to take, with the variant's autoscaling as an earlier removal found it.
+
+    A removal that failed or was cut off between deregistering the variant's target and UpdateEndpoint left
+    the variant serving without autoscaling; the next attempt would back up an endpoint that has none. When
+    the latest backup is of the same configuration and holds a target for the variant, its target and
+    policies go into this backup too, so a restore brings them back.
+    """
+    resource_id = variant_resource_id(finding.name, variant)
+    scaling = doc["autoscaling"]
+    if any(t.get("ResourceId") == resource_id for t in scaling.get("scalable_targets", [])):
+        return doc
+    key = latest_backup(store, finding.account, finding.region, finding.name)
+    earlier = store.get_json(key) if key is not None else None
+    if not isinstance(earlier, dict) or (earlier.get("endpoint_config") or {}).get("EndpointConfigName") != (
+            doc["endpoint_config"]["EndpointConfigName"]):
+        return doc
+    before = earlier.get("autoscaling") or {}
+    targets = [t for t in before.get("scalable_targets", []) if t.get("ResourceId") == resource_id]
+    if not targets:
+        return doc
+    policies = [p for p in before.get("scaling_policies", []) if p.get("ResourceId") == resource_id]
+    return {**doc, "autoscaling": {
+        "scalable_targets": [*scaling.get("scalable_targets", []), *targets],
+        "scaling_policies": [*scaling.get("scaling_policies", []), *policies]}}
+
+
+def _register_again(autoscaling: Any, doc: dict[str, Any], variant: str) -> str:
+    """After a failed update, register the variant's autoscaling again from the backup; says how it went."""
+    resource_id = variant_resource_id(doc["name"], variant)
+    scaling = doc["autoscaling"]
+    try:
+        for target in scaling.get("scalable_targets", []):
+            if target["ResourceId"] == resource_id:
+                autoscaling.register_scalable_target(**request_from(autoscaling, "RegisterScalableTarget", target))
+        for policy in scaling.get("scaling_policies", []):
+            if policy["ResourceId"] == resource_id:
+                autoscaling.put_scaling_policy(**request_from(autoscaling, "PutScalingPolicy", policy))
+    except ClientError as exc:
+        return (f"its autoscaling, deregistered for the update, could not be registered again ({error_text(exc)}); "
+                "`sagetrim restore` registers it from the backup")
+    return "its autoscaling, deregistered for the update, is registered again"
 
 
 def _variant_of(finding: Finding) -> str:

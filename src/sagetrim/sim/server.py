@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 import boto3
 
+from sagetrim.sim import autoscaling_fixes, endpoint_updates, sagemaker_fixes, studio
 from sagetrim.sim import clock as clock_module
-from sagetrim.sim import endpoint_updates, sagemaker_fixes, studio
 from sagetrim.sim.clock import SimClock
 from sagetrim.sim.faults import KILL_HEADER, FaultInjector, raise_kill
 from sagetrim.sim.moto_patch import existing
@@ -234,6 +234,7 @@ class SimServer:
         from werkzeug.serving import make_server
 
         sagemaker_fixes.apply()
+        autoscaling_fixes.apply()
         studio.install()
         endpoint_updates.install()
         clock_module.install(self.clock)
