@@ -519,6 +519,24 @@ def test_given_old_and_recent_metrics_when_listing_recently_active_then_only_rec
     assert len(cw.list_metrics(Namespace=NS)["Metrics"]) == 2
 
 
+def test_given_a_metric_silent_for_two_weeks_when_listing_then_it_is_left_out_but_still_read(
+    cw: CloudWatchClient, store: MetricStore
+) -> None:
+    now = sim_clock.now()
+    for name, age in (("quiet", timedelta(days=15)), ("weekly", timedelta(days=13))):
+        store.put_series(NS, "Invocations", {"EndpointName": name}, [now - age],
+                                                       sums=[5.0], counts=[5.0], minimums=[1.0], maximums=[1.0])
+
+    listed = cw.list_metrics(Namespace=NS)["Metrics"]
+
+    assert [m["Dimensions"] for m in listed] == [[{"Name": "EndpointName", "Value": "weekly"}]]
+    read = cw.get_metric_data(StartTime=now - timedelta(days=20), EndTime=now, MetricDataQueries=[{
+        "Id": "q", "MetricStat": {"Metric": {"Namespace": NS, "MetricName": "Invocations",
+                                             "Dimensions": [{"Name": "EndpointName", "Value": "quiet"}]},
+                                  "Period": 86400, "Stat": "Sum"}}])["MetricDataResults"][0]
+    assert sum(read["Values"]) == 5.0
+
+
 # --- isolation ------------------------------------------------------------------------------------
 
 

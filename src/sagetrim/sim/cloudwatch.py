@@ -19,8 +19,10 @@ What the real service does and moto does not:
 - Percentiles only where the distribution is known (see :mod:`sagetrim.sim.metrics_store`).
 - Metric math (see :mod:`sagetrim.sim.metric_math`) rather than nothing; what the sim does not
   evaluate (SEARCH, Metrics Insights) is a ValidationError.
-- ``RecentlyActive=PT3H`` keeps metrics with a datapoint timestamped in the last three hours (bulk
-  loads stand for history, so publication time would mark everything active).
+- ListMetrics lists only metrics with a datapoint in the last two weeks (older ones are still read by
+  GetMetricData); ``RecentlyActive=PT3H`` keeps those with one in the last three hours (datapoint
+  timestamps, not publication times: bulk loads stand for history, so publication time would mark
+  everything active).
 """
 
 from __future__ import annotations
@@ -507,6 +509,9 @@ def get_metric_statistics(store: MetricStore, params: Mapping[str, Any]) -> dict
 # --------------------------------------------------------------------------- ListMetrics
 
 
+LIST_METRICS_ACTIVE_DAYS = 14  # ListMetrics leaves out metrics with no datapoint in two weeks
+
+
 def list_metrics(store: MetricStore, params: Mapping[str, Any]) -> dict[str, Any]:
     """Answer a ListMetrics request: 500 metrics per page, each metric once.
 
@@ -524,7 +529,7 @@ def list_metrics(store: MetricStore, params: Mapping[str, Any]) -> dict[str, Any
     recently = params.get("RecentlyActive")
     if recently not in (None, "PT3H"):
         raise InvalidParameterValue(f"The value {recently} for parameter RecentlyActive is invalid.")
-    active_since = int(store.clock()) - 3 * _HOUR if recently else None
+    active_since = int(store.clock()) - (3 * _HOUR if recently else LIST_METRICS_ACTIVE_DAYS * 24 * _HOUR)
     digest = _digest(namespace, name, filters, recently)
     offset = _decode_token(params.get("NextToken"), digest)
     if offset is None:
