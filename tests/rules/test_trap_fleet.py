@@ -3,11 +3,12 @@ renamed variant, scale-to-zero, an A/B variant left on, an idle shadow variant, 
 metric query, a job stopped by hand, commented-out autostop, kernel culling, AWS's autostop sample, Studio's
 idle shutdown): each rule finds exactly the resources it should (precision and recall 1.0), what cannot be
 read is unknown, and the savings total is the sum, per resource, of its largest saving, computed here from
-the catalog's prices."""
+the catalog's prices (and, for serverless hosting, the account's own metrics read here)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -129,7 +130,32 @@ def _hourly(instance_type: str, usage: Usage) -> float:
     return CATALOG.price(instance_type, REGION, usage).usd
 
 
-def test_given_the_trap_fleet_then_the_savings_total_is_each_resources_largest_saving(scan: ScanResult) -> None:
+def _serverless_saving(sim: SimServer, name: str) -> float:
+    """What serverless inference saves an ml.m5.large endpoint a month, from its last 14 days of metrics: the
+    requests x their invocation-weighted mean model latency x the smallest serverless memory that holds the
+    peak memory in use at 70 % (the sizing target), at the GB-second price, against a month of the instance."""
+    end = NOW.replace(minute=0, second=0, microsecond=0)
+    start = end - timedelta(days=14)
+    dims = [{"Name": "EndpointName", "Value": name}, {"Name": "VariantName", "Value": "AllTraffic"}]
+
+    def query(qid: str, namespace: str, metric: str, stat: str) -> dict[str, Any]:
+        return {"Id": qid, "MetricStat": {"Metric": {"Namespace": namespace, "MetricName": metric, "Dimensions": dims},
+                                          "Period": 3600, "Stat": stat}}
+
+    answer = sim.client("cloudwatch", REGION).get_metric_data(StartTime=start, EndTime=end, MetricDataQueries=[
+        query("inv", "AWS/SageMaker", "Invocations", "Sum"), query("lat", "AWS/SageMaker", "ModelLatency", "Average"),
+        query("mem", "/aws/sagemaker/Endpoints", "MemoryUtilization", "Maximum")])["MetricDataResults"]
+    series = {r["Id"]: dict(zip(r["Timestamps"], r["Values"], strict=True)) for r in answer}
+    requests = sum(series["inv"].values())
+    latency_s = sum(v * series["inv"].get(t, 0.0) for t, v in series["lat"].items()) / requests / 1e6
+    memory_in_use_gib = CATALOG.instance("ml.m5.large").memory_gib * max(series["mem"].values()) / 100
+    memory_mb = next(m for m in (1024, 2048, 3072, 4096, 5120, 6144) if m >= memory_in_use_gib / 0.7 * 1024)
+    serverless = requests * latency_s * memory_mb / 1024 * CATALOG.serverless_price(REGION).usd
+    return (_hourly("ml.m5.large", Usage.HOSTING) - serverless / (14 * 24)) * HOURS_PER_MONTH
+
+
+def test_given_the_trap_fleet_then_the_savings_total_is_each_resources_largest_saving(scan: ScanResult,
+                                                                                      sim: SimServer) -> None:
     month = HOURS_PER_MONTH
     weekly_busy_hours = 4  # two Saturdays of two busy hours in the 14 days read
     expected = {
@@ -145,6 +171,8 @@ def test_given_the_trap_fleet_then_the_savings_total_is_each_resources_largest_s
         "ana": _hourly("ml.t3.medium", Usage.STUDIO) * (month - 220),  # the same for a Studio app
     }
     rehost_weekly = _hourly("ml.m5.large", Usage.HOSTING) * (month - weekly_busy_hours / 14 * month / 24)
+    # Sporadic traffic on a CPU endpoint: serverless, priced from the account's own metrics read here.
+    expected.update({name: _serverless_saving(sim, name) for name in ("weekly-report", "sporadic-scorer")})
     by_resource: dict[str, float] = {}
     for f in scan.findings:
         by_resource[_short(f.name)] = max(by_resource.get(_short(f.name), 0.0), f.monthly_savings_usd)
@@ -152,9 +180,8 @@ def test_given_the_trap_fleet_then_the_savings_total_is_each_resources_largest_s
         assert by_resource[name] == pytest.approx(usd, abs=0.005), name
     weekly = {f.rule: f.monthly_savings_usd for f in scan.findings if f.name == "weekly-report"}
     assert weekly["idle-endpoint"] == pytest.approx(rehost_weekly, abs=0.005)
-    # The serverless estimates of endpoint-hosting-mode are the rule's own (requests x latency x memory at the
-    # GB-second price); each must stay below what the endpoint bills, and the total counts each resource once.
+    hosting = {f.name: f.monthly_savings_usd for f in scan.findings if f.rule == "endpoint-hosting-mode"}
     for name in ("weekly-report", "sporadic-scorer"):
-        assert 0 < by_resource[name] <= _hourly("ml.m5.large", Usage.HOSTING) * month
+        assert hosting[name] == pytest.approx(expected[name], abs=0.005), name
     assert scan.savings()["monthly_usd"] == pytest.approx(round(sum(by_resource.values()), 2), abs=0.005)
     assert scan.savings()["resources"] == 11
