@@ -439,6 +439,68 @@ def rightsize(
     console.print(explanation_view(explanation.to_json()))
 
 
+# -- studio ----------------------------------------------------------------------------------------
+
+studio_app = typer.Typer(help="Studio settings that cut its cost.")
+app.add_typer(studio_app, name="studio")
+
+
+@studio_app.command("idle-shutdown")
+def studio_idle_shutdown(
+    domain: Annotated[str, typer.Option("--domain", help="The Studio domain id (d-...).")],
+    user_profile: Annotated[str | None, typer.Option("--user-profile", help="Set it for this user profile.")] = None,
+    space: Annotated[str | None, typer.Option("--space", help="Set it for this space (its timeout only).")] = None,
+    minutes: Annotated[int | None, typer.Option("--minutes", help="Shut apps down after this many idle minutes "
+                                                "(60 to 525,600); turns idle shutdown on.")] = None,
+    off: Annotated[bool, typer.Option("--off", help="Turn idle shutdown off.")] = False,
+    undo: Annotated[bool, typer.Option("--undo", help="Put back the settings as they were before sagetrim's last "
+                                       "change to this level (from the journal).")] = False,
+    app_type: Annotated[list[str] | None, typer.Option("--app-type", help="JupyterLab, CodeEditor, or both "
+                                                       "comma-separated [default: both].")] = None,
+    apply: Annotated[bool, typer.Option("--apply", help="Make the change; without it, only show it.")] = False,
+    region: RegionOption = None,
+    profile: ProfileOption = None,
+    config: ConfigOption = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.TABLE,
+) -> None:
+    """Show, and with --apply set, Studio's built-in idle shutdown for JupyterLab and Code Editor apps: on the
+    domain's defaults (for user profiles and spaces), a user profile, or a space. Every change is journaled with
+    the settings it replaced; --undo puts them back."""
+    from sagetrim.actions.idle_shutdown import APP_TYPES, apply_plan, plan_idle_shutdown, undo_plan
+    from sagetrim.actions.journal import Journal
+    from sagetrim.actions.state import open_store
+    from sagetrim.aws.session import caller_account, client, default_region, make_session
+    from sagetrim.pipeline.settings import load_settings
+    from sagetrim.report.idle_shutdown import idle_shutdown_table
+    from sagetrim.report.output import to_json
+
+    types = tuple(split_csv(app_type)) if app_type else APP_TYPES
+    if undo and (minutes is not None or off):
+        raise UsageError("--undo puts back the previous settings; give it without --minutes or --off")
+    settings = load_settings(config)
+    session = make_session(profile)
+    where = check_region(region, name="--region") if region else default_region(session)
+    sm = client(session, "sagemaker", where)
+    store = open_store(settings.state, session)
+    journal = Journal(store)
+    if undo:
+        plan = undo_plan(sm, journal, where, domain, user_profile=user_profile, space=space)
+    else:
+        plan = plan_idle_shutdown(sm, where, domain, user_profile=user_profile, space=space, minutes=minutes,
+                                  off=off, app_types=types)
+    outcome = apply_plan(sm, plan, journal, caller_account(session, where), datetime.now(UTC), apply=apply)
+    if not apply and plan.changed:
+        outcome += "; nothing was changed (add --apply to make the change)"
+    doc = {**plan.to_json(), "applied": apply and plan.changed, "outcome": outcome}
+    if fmt is Format.JSON:
+        console.print(to_json(doc), markup=False, highlight=False, soft_wrap=True)
+        return
+    console.print(idle_shutdown_table(doc))
+    console.print(outcome, highlight=False)
+    for note in plan.notes:
+        console.print(styled(("note:", "yellow"), f" {note}"), highlight=False)
+
+
 # -- schedules -------------------------------------------------------------------------------------
 
 schedule_app = typer.Typer(help="Start and stop notebook instances (and stop Studio apps) on EventBridge cron "

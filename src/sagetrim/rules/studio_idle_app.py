@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from sagetrim.inventory.details import StudioAppDetails
 from sagetrim.inventory.model import Kind
+from sagetrim.inventory.studio_idle import APP_SETTINGS
 from sagetrim.rules.context import RuleContext, age_hours
 from sagetrim.rules.left_running import LeftRunningParams, left_running_finding
 from sagetrim.rules.model import Action, Finding, RuleMeta, Severity
@@ -49,7 +50,16 @@ def evaluate(ctx: RuleContext, params: Params) -> Iterator[Finding]:
              "activity": "not published: LastUserActivityTimestamp follows SageMaker's health checks"},
             f"{d.app_type} app on {r.instance_type} InService for {{days:.1f}} days without a restart; deleting it "
             "when unused (files stay on the user's or space's storage) and enabling idle shutdown saves "
-            "${monthly:,.2f} a month")
+            "${monthly:,.2f} a month" + _fix(d))
+
+
+def _fix(d: StudioAppDetails) -> str:
+    """The command that turns Studio's idle shutdown on where the app's owner would pick it up."""
+    if d.app_type not in APP_SETTINGS:
+        return ""
+    # A user's app: on for that user. A space's: on for the domain (a space sets only its timeout).
+    level = f"--user-profile {d.user_profile} " if d.user_profile and not d.space else ""
+    return f" (`sagetrim studio idle-shutdown --domain {d.domain_id} {level}--minutes 60 --app-type {d.app_type}`)"
 
 
 RULE = Rule(meta=META, params=Params, evaluate=evaluate, doc=__doc__)

@@ -383,6 +383,28 @@ class _Studio:
     def describe_user_profile(self) -> dict[str, Any]:
         return self._user(str(self.params["DomainId"]), str(self.params["UserProfileName"])).describe()
 
+    def update_user_profile(self) -> dict[str, Any]:
+        """Each settings member given replaces the one the profile had; the others stay."""
+        with self.store.lock:
+            user = self._user(str(self.params["DomainId"]), str(self.params["UserProfileName"]))
+            settings = self.params.get("UserSettings")
+            if settings:
+                user.user_settings = {**user.user_settings, **settings}
+            user.last_modified_time = clock.utcnow()
+        return {"UserProfileArn": user.arn}
+
+    def update_domain(self) -> dict[str, Any]:
+        """As UpdateUserProfile, for the domain's defaults for user profiles and for spaces."""
+        domain = self._domain()
+        with self.store.lock:
+            for param, attribute in (("DefaultUserSettings", "default_user_settings"),
+                                     ("DefaultSpaceSettings", "default_space_settings")):
+                settings = self.params.get(param)
+                if settings:
+                    setattr(domain, attribute, {**(getattr(domain, attribute) or {}), **settings})
+            domain.last_modified_time = clock.utcnow()
+        return {"DomainArn": domain.arn}
+
     def list_user_profiles(self) -> dict[str, Any]:
         domain_id = self.params.get("DomainIdEquals")
         contains = self.params.get("UserProfileNameContains")
@@ -563,8 +585,10 @@ def _modified(item: Any) -> Any:
 
 
 OPERATIONS = (
+    "update_domain",
     "create_user_profile",
     "describe_user_profile",
+    "update_user_profile",
     "list_user_profiles",
     "delete_user_profile",
     "create_space",
