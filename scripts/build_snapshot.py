@@ -202,6 +202,11 @@ def build(data_dir: Path) -> dict[str, object]:
                 "title": "sagetrim estimate from public EC2 family ratios and list prices",
                 "date": SNAPSHOT_DATE,
             },
+            "canvas-pricing-page": {
+                "title": "Amazon SageMaker Canvas pricing page: workspace instance, per session-hour, US East "
+                         "(N. Virginia)",
+                "date": facts.CANVAS_PRICE_DATE,
+            },
             "types": {
                 "title": f"botocore 1.43.11 and {botocore_version()} SageMaker service models (Apache-2.0); "
                          "GPU counts and memory from "
@@ -215,6 +220,7 @@ def build(data_dir: Path) -> dict[str, object]:
         "storage_usd_per_gb_month": facts.STORAGE_USD_PER_GB_MONTH_US_EAST_1,
         "data_processed_usd_per_gb": facts.DATA_PROCESSED_USD_PER_GB_US_EAST_1,
         "serverless_usd_per_gb_second": facts.SERVERLESS_USD_PER_GB_SECOND_US_EAST_1,
+        "canvas_workspace_usd_per_hour": facts.CANVAS_WORKSPACE_USD_PER_HOUR_US_EAST_1,
         "spot_training_discount": facts.SPOT_TRAINING_DISCOUNT,
     }
 

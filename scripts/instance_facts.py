@@ -163,6 +163,10 @@ STORAGE_USD_PER_GB_MONTH_US_EAST_1: dict[str, float] = {
 DATA_PROCESSED_USD_PER_GB_US_EAST_1: dict[str, float] = {"in": 0.016, "out": 0.016}
 # Serverless inference: USD per GB of configured memory per second, us-east-1.
 SERVERLESS_USD_PER_GB_SECOND_US_EAST_1 = 0.00002
+# SageMaker Canvas workspace instance: USD per session-hour (logged in), us-east-1, from the Canvas pricing
+# page, read on CANVAS_PRICE_DATE; other regions are scaled by the region's instance price ratio.
+CANVAS_WORKSPACE_USD_PER_HOUR_US_EAST_1 = 1.90
+CANVAS_PRICE_DATE = "2026-12-02"
 # Typical saving of managed spot training over on-demand, used until real spot billing is read.
 SPOT_TRAINING_DISCOUNT = 0.70
 

@@ -8,6 +8,7 @@ from rich.console import Console
 
 from sagetrim.catalog import load_catalog
 from sagetrim.clikit import ProgressDisplay
+from sagetrim.inventory.collectors import COLLECTORS
 from sagetrim.inventory.model import Kind
 from sagetrim.pipeline.progress import Progress
 from sagetrim.pipeline.scan import run_scan
@@ -25,9 +26,10 @@ def test_a_scan_reports_every_kind_collected_then_the_rules(sim):
     result = run_scan(sim.session("us-east-1"), ["us-east-1", "eu-west-1"], [], load_catalog(use_cache=False),
                       use_cache=False, rules=select(["idle-notebook", "notebook-without-autostop"]),
                       on_progress=events.append)
-    # then the collection counts one unit per region and kind, from 0 to all of them, then the rules run
+    # then the collection counts one unit per region and collector, from 0 to all of them, then the rules run
     collect = [e for e in events if e.step == "collect"]
-    total = 2 * len(Kind)
+    total = 2 * len(COLLECTORS)
+    assert len(COLLECTORS) == len(Kind) - 1  # Studio's collector finds Canvas apps too
     assert collect[0] == Progress("collect", 0, total, "Scanning SageMaker")
     assert [e.done for e in collect] == list(range(total + 1)) and collect[-1].finished
     assert {e.message.split()[1] for e in collect[1:]} == {"us-east-1", "eu-west-1"}

@@ -187,6 +187,16 @@ class Catalog:
         return self._estimate(self._snap["serverless_usd_per_gb_second"], region, "GB-second",
                               "serverless inference compute")
 
+    def canvas_price(self, region: str) -> Price:
+        """A SageMaker Canvas workspace instance, per hour logged in (session-hour): the pricing page's figure in
+        us-east-1, scaled by the region's price ratio elsewhere (an estimate)."""
+        self.check_region(region)
+        usd = float(self._snap["canvas_workspace_usd_per_hour"])
+        if region == "us-east-1":
+            source = self._snap["sources"]["canvas-pricing-page"]
+            return Price(usd, "hour", source["title"], source["date"], True, "Canvas workspace instance list price")
+        return self._estimate(usd, region, "hour", "Canvas workspace instance")
+
     def _estimate(self, us_east_1_usd: float, region: str, unit: str, what: str) -> Price:
         ratio = float(self._snap["regions"][region]["price_ratio"])
         usd = round(us_east_1_usd * ratio, 6)

@@ -225,15 +225,20 @@ def collect_studio_apps(scope: RegionScope) -> list[Resource]:
             instance_type = None
         running = status in ("InService", "Pending")
         shutdown = idle.get(_app_name(app))
-        rate = scope.pricer.instance(instance_type, Usage.STUDIO) if running else None
+        canvas = app["AppType"] == "Canvas"
+        if canvas:  # billed per hour logged in, at the Canvas workspace rate, whatever its resource spec says
+            instance_type = None
+            rate = scope.pricer.canvas() if running else None
+        else:
+            rate = scope.pricer.instance(instance_type, Usage.STUDIO) if running else None
         arn = (f"arn:aws:sagemaker:{scope.region}:{scope.account}:app/{app['DomainId']}/{owner}/"
                f"{app['AppType'].lower()}/{app['AppName']}")
         out.append(_priced(
             scope, Usage.STUDIO, rate.usd_per_hour if rate else 0.0, rate.exact if rate else True,
             app.get("CreationTime"),
-            kind=Kind.STUDIO_APP, name=_app_name(app), arn=arn,
+            kind=Kind.CANVAS_APP if canvas else Kind.STUDIO_APP, name=_app_name(app), arn=arn,
             status=status, created=app.get("CreationTime"), instance_type=instance_type,
-            instance_count=1 if running and instance_type else 0,
+            instance_count=1 if running and (instance_type or canvas) else 0,
             details=StudioAppDetails(domain_id=app["DomainId"], user_profile=app.get("UserProfileName"),
                                      space=app.get("SpaceName"), app_type=app["AppType"], app_name=app["AppName"],
                                      idle_shutdown_from=shutdown[1] if shutdown else None,

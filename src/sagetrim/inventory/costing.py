@@ -45,6 +45,11 @@ class Pricer:
                 return Rate(0.0, False)
         return Rate(price.usd * count, price.exact)
 
+    def canvas(self) -> Rate:
+        """Per-hour rate of a Canvas app's workspace instance (while logged in)."""
+        price = self.catalog.canvas_price(self.region)
+        return Rate(price.usd, price.exact)
+
     def storage(self, gb: float, usage: Usage, count: int = 1) -> Rate:
         if gb <= 0 or count <= 0:
             return Rate(0.0, True)

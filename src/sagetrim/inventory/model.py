@@ -17,6 +17,7 @@ class Kind(StrEnum):
 
     NOTEBOOK = "notebook-instance"
     STUDIO_APP = "studio-app"
+    CANVAS_APP = "canvas-app"  # a Studio app of type Canvas: its workspace instance bills while logged in
     ENDPOINT = "endpoint"
     TRAINING = "training-job"
     TUNING = "tuning-job"
@@ -26,8 +27,8 @@ class Kind(StrEnum):
 
 # The stage each kind is billed under, for totals per stage.
 STAGE_OF_KIND = {
-    Kind.NOTEBOOK: "notebook", Kind.STUDIO_APP: "studio", Kind.ENDPOINT: "hosting", Kind.TRAINING: "training",
-    Kind.TUNING: "training", Kind.PROCESSING: "processing", Kind.TRANSFORM: "transform",
+    Kind.NOTEBOOK: "notebook", Kind.STUDIO_APP: "studio", Kind.CANVAS_APP: "canvas", Kind.ENDPOINT: "hosting",
+    Kind.TRAINING: "training", Kind.TUNING: "training", Kind.PROCESSING: "processing", Kind.TRANSFORM: "transform",
 }
 
 

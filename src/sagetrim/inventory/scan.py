@@ -150,11 +150,12 @@ def resolve_accounts(session: boto3.Session, role_arns: Iterable[str], counter: 
     return accounts
 
 
-def scan(accounts: list[Account], regions: list[str], catalog: Catalog, *, kinds: Iterable[Kind] = tuple(Kind),
+def scan(accounts: list[Account], regions: list[str], catalog: Catalog, *, kinds: Iterable[Kind] = tuple(COLLECTORS),
          now: datetime | None = None, counter: CallCounter | None = None, use_cache: bool = True,
          on_progress: Callable[[str, str, str, int], None] | None = None, history_days: int = 0,
          endpoint_facts: bool = False) -> ScanResult:
-    """Collect and price every resource of the chosen kinds in every account and region.
+    """Collect and price every resource of the chosen kinds in every account and region (a collector may find
+    more than one kind: Studio's lists Canvas apps too).
 
     A failing account, region or kind is recorded in `errors`; the rest of the scan goes on. For the rules,
     `history_days` also reads the jobs that ended in that many days and the warm pools into `history`, and

@@ -15,7 +15,8 @@ from sagetrim.aws.calls import CallCounter
 from sagetrim.aws.session import client
 from sagetrim.catalog import Catalog
 from sagetrim.config import Settings
-from sagetrim.inventory.model import Kind, Resource, ScanError
+from sagetrim.inventory.collectors import COLLECTORS
+from sagetrim.inventory.model import Resource, ScanError
 from sagetrim.inventory.scan import Account, ScanResult, resolve_accounts, resolve_regions, scan
 from sagetrim.pipeline.progress import OnProgress, Progress, ignore
 from sagetrim.rules import select
@@ -72,7 +73,7 @@ def rule_needs(rules: list[Rule[Any]], settings: Settings) -> tuple[int, bool]:
 def collect(targets: Targets, catalog: Catalog, *, now: datetime | None = None, use_cache: bool = True,
             history_days: int = 0, endpoint_facts: bool = False, on_progress: OnProgress = ignore) -> ScanResult:
     """Collect and price every resource in every account and region (inventory/scan.py)."""
-    total = len(targets.accounts) * len(targets.regions) * len(Kind)
+    total = len(targets.accounts) * len(targets.regions) * len(COLLECTORS)
     done = 0
     on_progress(Progress("collect", 0, total, "Scanning SageMaker"))
 

@@ -7,7 +7,8 @@ from its creation to its deletion, so one InService for longer than `max_running
 weekends. The saving assumes it would run only `expected_use_hours_per_month`. Free apps (the `system`
 JupyterServer) are left alone, and so are JupyterLab and Code Editor apps whose domain, user profile or space
 turns on Studio's own idle shutdown (`AppLifecycleManagement.IdleSettings`): Studio stops them when idle,
-so their uptime is use.
+so their uptime is use. A Canvas app bills its workspace instance for as long as its user stays logged in;
+one InService past the threshold is judged the same way, at the Canvas workspace rate.
 """
 
 from __future__ import annotations
@@ -33,6 +34,17 @@ class Params(LeftRunningParams):
 
 
 def evaluate(ctx: RuleContext, params: Params) -> Iterator[Finding]:
+    for r in ctx.of_kind(Kind.CANVAS_APP):
+        d = r.details_as(StudioAppDetails)
+        running = age_hours(r, ctx.now)
+        if r.status != "InService" or r.usd_per_hour <= 0 or d is None or not params.left_on(running):
+            continue
+        yield left_running_finding(
+            META, ctx, r, running, r.created, r.usd_per_hour, params,
+            {"app_type": d.app_type, "owner": d.owner, "usd_per_hour": round(r.usd_per_hour, 4),
+             "assumed_use_hours_per_month": params.expected_use_hours_per_month},
+            "Canvas app logged in for {days:.1f} days: its workspace instance bills every hour of it; logging out "
+            "(deleting the app) keeps the user's models and datasets and saves ${monthly:,.2f} a month")
     for r in ctx.of_kind(Kind.STUDIO_APP):
         d = r.details_as(StudioAppDetails)
         if r.status != "InService" or not r.instance_type or r.usd_per_hour <= 0 or d is None:

@@ -70,7 +70,7 @@ class NotebookGroup(_Group):
 
 class StudioAppGroup(_Group):
     instance_type: str = "ml.t3.medium"
-    app_type: Literal["JupyterLab", "KernelGateway", "CodeEditor", "JupyterServer"] = "JupyterLab"
+    app_type: Literal["JupyterLab", "KernelGateway", "CodeEditor", "JupyterServer", "Canvas"] = "JupyterLab"
     idle_shutdown_minutes: int | None = Field(
         None, ge=60, le=525600, description="turn on Studio's idle shutdown for the app's user profile "
                                             "(JupyterLab and CodeEditor apps), after this many idle minutes")
@@ -297,7 +297,8 @@ class FleetBuilder:
                 sm.create_user_profile(DomainId=domain, UserProfileName=name,
                                        **({"UserSettings": settings} if settings else {}))
                 sm.create_app(DomainId=domain, UserProfileName=name, AppType=g.app_type, AppName="default",
-                              ResourceSpec={"InstanceType": g.instance_type}, Tags=self._tags(g.tags))
+                              ResourceSpec={"InstanceType": "system" if g.app_type == "Canvas" else g.instance_type},
+                              Tags=self._tags(g.tags))
                 when = self.now - timedelta(days=g.age_days)
                 self.server.set_creation_time(self.account, region, "app", f"{domain}/{name}/{g.app_type}/default",
                                               when)
@@ -524,6 +525,7 @@ def demo_scenario() -> Scenario:
                 "studio_apps": [
                     {"name": "analyst", "count": 3, "instance_type": "ml.t3.medium", "app_type": "JupyterLab"},
                     {"name": "vision-research", "instance_type": "ml.g5.xlarge", "app_type": "KernelGateway"},
+                    {"name": "forecasting", "app_type": "Canvas", "age_days": 6},  # logged in since last week
                 ],
                 "endpoints": [
                     {"name": "churn-model-v1", "count": 3, "instance_type": "ml.m5.xlarge", "instance_count": 2,
