@@ -73,7 +73,7 @@ TARGETS: tuple[Target, ...] = (
            functions=("recheck_reason", "applies_to", "apply", "_guard", "_deregister_targets", "carry_out",
                       "_outcome", "record", "_as_now")),
     Target("idle-variant", ("rules/idle_variant.py",),
-           ("rules/test_idle_variant.py", "actions/test_remove_variant.py"),
+           ("rules/test_idle_variant_decisions.py", "rules/test_idle_variant.py", "actions/test_remove_variant.py"),
            functions=("_candidates", "evaluate", "recheck")),
     Target("backup", ("actions/backup.py",), ("actions/test_backup.py",)),
     Target("restore", ("actions/restore.py",),
