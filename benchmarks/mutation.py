@@ -165,6 +165,14 @@ EXPLAINED: dict[tuple[str, str, str], str] = {
                                        "o.instance_type)"):
         "rounding at 5, 6 or 7 places only absorbs float noise in price x count: with the bundled prices of every "
         "usage sizing weighs, at 1 to 10 instances, all three order every option the same",
+    ("rules/idle_variant.py", "_candidates", "if (r.kind is not Kind.ENDPOINT or r.status != \"InService\" or "
+                                            "len(r.variants) < 2"):
+        "letting a one-variant endpoint through (< 1) changes no finding: its variant either served (nothing to "
+        "remove) or did not (no production variant served, so evaluate leaves it to idle-endpoint); only its query "
+        "is made in vain",
+    ("rules/idle_variant.py", "_candidates", "or all(v.shadow for v in r.variants)):"):
+        "an endpoint whose variants are all shadows (AWS allows none) has no production variant, so evaluate's "
+        "'no production variant served' skip leaves it alone either way",
 }
 
 

@@ -23,7 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from sagetrim.aws.errors import error_code, is_not_found
 from sagetrim.catalog import Usage
 from sagetrim.errors import CollectionError
-from sagetrim.inventory.costing import Pricer
+from sagetrim.inventory.costing import Pricer, Rate
 from sagetrim.inventory.describe_cache import DescribeCache
 from sagetrim.inventory.details import (
     EndpointDetails,
@@ -124,7 +124,12 @@ def _stamp(item: dict[str, Any], status_key: str) -> str:
 
 
 def _priced(scope: RegionScope, usage: Usage, burn: float, exact: bool, since: datetime | None,
-            **fields: Any) -> Resource:
+            *rates: Rate | None, **fields: Any) -> Resource:
+    """The resource with its dollars; unknown if any of ``rates`` (the parts it bills for) is."""
+    unknown = "; ".join(dict.fromkeys(r.unknown for r in rates if r is not None and r.unknown)) or None
+    if unknown:
+        return Resource(account=scope.account, region=scope.region, price_exact=False, price_unknown=unknown,
+                        **fields)
     mtd, projected = scope.pricer.accrue(burn, since)
     return Resource(account=scope.account, region=scope.region, usd_per_hour=burn, month_to_date_usd=mtd,
                     projected_month_usd=projected, price_exact=exact, **fields)
@@ -157,7 +162,7 @@ def collect_notebooks(scope: RegionScope) -> list[Resource]:
         # state when it runs, and the storage since its creation when it is stopped.
         since = item.get("LastModifiedTime") if running else item.get("CreationTime")
         out.append(_priced(
-            scope, Usage.NOTEBOOK, burn, (compute.exact if compute else True) and storage.exact, since,
+            scope, Usage.NOTEBOOK, burn, (compute.exact if compute else True) and storage.exact, since, compute,
             kind=Kind.NOTEBOOK, name=name, arn=item["NotebookInstanceArn"], status=status,
             created=item.get("CreationTime"), last_modified=item.get("LastModifiedTime"),
             instance_type=item.get("InstanceType"), instance_count=1 if running else 0,
@@ -235,7 +240,7 @@ def collect_studio_apps(scope: RegionScope) -> list[Resource]:
                f"{app['AppType'].lower()}/{app['AppName']}")
         out.append(_priced(
             scope, Usage.STUDIO, rate.usd_per_hour if rate else 0.0, rate.exact if rate else True,
-            app.get("CreationTime"),
+            app.get("CreationTime"), rate,
             kind=Kind.CANVAS_APP if canvas else Kind.STUDIO_APP, name=_app_name(app), arn=arn,
             status=status, created=app.get("CreationTime"), instance_type=instance_type,
             instance_count=1 if running and (instance_type or canvas) else 0,
@@ -323,16 +328,17 @@ def collect_endpoints(scope: RegionScope) -> list[Resource]:
         # UpdateRollbackFailed: an update failed and so did its rollback; the instances still run and bill.
         billing = status in ("InService", "Updating", "SystemUpdating", "RollingBack", "Creating",
                              "UpdateRollbackFailed")
-        variants, exact = [], True
+        variants, exact, rates = [], True, []
         for v in extra["variants"]:
             rate = scope.pricer.instance(v["instance_type"], Usage.HOSTING, v["count"] if billing else 0)
             exact = exact and rate.exact
+            rates.append(rate)
             variants.append(Variant(v["name"], v["instance_type"], v["count"], v["serverless_memory_mb"],
                                     v["serverless_max_concurrency"], rate.usd_per_hour, v.get("shadow", False)))
         burn = sum(v.usd_per_hour for v in variants)
         types = {v.instance_type for v in variants if v.instance_type}
         out.append(_priced(
-            scope, Usage.HOSTING, burn, exact, item.get("LastModifiedTime") or item.get("CreationTime"),
+            scope, Usage.HOSTING, burn, exact, item.get("LastModifiedTime") or item.get("CreationTime"), *rates,
             kind=Kind.ENDPOINT, name=name, arn=item["EndpointArn"], status=status,
             created=item.get("CreationTime"), last_modified=item.get("LastModifiedTime"),
             instance_type=types.pop() if len(types) == 1 else ("mixed" if types else None),
@@ -442,6 +448,7 @@ def collect_jobs(scope: RegionScope, spec: JobSpec) -> list[Resource]:
             continue  # gone since it was listed
         count = int(extra.get("count") or 1)
         instance_type = extra.get("instance_type")
+        rate: Rate | None = None
         if spec.kind is Kind.TUNING:
             burn, exact = 0.0, True  # billed through its training jobs, which are listed themselves
         else:
@@ -452,7 +459,7 @@ def collect_jobs(scope: RegionScope, spec: JobSpec) -> list[Resource]:
         started = extra.get("started")
         since = datetime.fromisoformat(started) if started else item.get("CreationTime")
         out.append(_priced(
-            scope, spec.usage, burn, exact, since,
+            scope, spec.usage, burn, exact, since, rate,
             kind=spec.kind, name=name, arn=item[spec.arn_key], status=item[spec.status_key],
             created=item.get("CreationTime"), last_modified=item.get("LastModifiedTime"),
             instance_type=instance_type, instance_count=count, details=job_details(spec.form, extra),

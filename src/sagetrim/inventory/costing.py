@@ -19,8 +19,11 @@ def month_bounds(now: datetime) -> tuple[datetime, datetime]:
 
 @dataclass(frozen=True, slots=True)
 class Rate:
+    """A per-hour rate; ``unknown`` says why there is none (then ``usd_per_hour`` is 0 and means nothing)."""
+
     usd_per_hour: float
     exact: bool
+    unknown: str | None = None
 
 
 class Pricer:
@@ -33,7 +36,7 @@ class Pricer:
         self.month_start, self.month_end = month_bounds(now)
 
     def instance(self, instance_type: str | None, usage: Usage, count: int = 1) -> Rate:
-        """Per-hour rate of `count` instances; an unknown type is priced at zero and marked inexact."""
+        """Per-hour rate of `count` instances; a type the catalog has no price for is an unknown rate."""
         if not instance_type or count <= 0:
             return Rate(0.0, True)
         try:
@@ -42,7 +45,8 @@ class Pricer:
             try:  # a type the API accepts here but the catalog lists under another usage
                 price = self.catalog.price(instance_type, self.region, Usage.HOSTING)
             except CatalogError:
-                return Rate(0.0, False)
+                return Rate(0.0, False, f"the catalog has no {usage.value} price for {instance_type} in "
+                                        f"{self.region}")
         return Rate(price.usd * count, price.exact)
 
     def canvas(self) -> Rate:

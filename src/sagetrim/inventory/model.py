@@ -60,7 +60,8 @@ class Resource:
 
     `usd_per_hour` is its burn rate now; `month_to_date_usd` what it has cost since the start of the
     calendar month (from the time it has been in its current state); `projected_month_usd` that
-    plus the burn rate to the end of the month.
+    plus the burn rate to the end of the month. A resource the catalog cannot price has `price_unknown`
+    (the reason) and is left out of the totals, never counted as $0.
     """
 
     kind: Kind
@@ -80,6 +81,7 @@ class Resource:
     tags: dict[str, str] = field(default_factory=dict)
     details: Details | None = None  # None: the resource went away before it could be described
     price_exact: bool = True
+    price_unknown: str | None = None  # why it has no price; then its dollars are 0 here and null in JSON
 
     @property
     def stage(self) -> str:
@@ -93,9 +95,11 @@ class Resource:
         doc: dict[str, Any] = {
             "kind": self.kind.value, "name": self.name, "arn": self.arn, "account": self.account,
             "region": self.region, "status": self.status, "instance_type": self.instance_type,
-            "instance_count": self.instance_count, "usd_per_hour": round(self.usd_per_hour, 6),
-            "month_to_date_usd": round(self.month_to_date_usd, 4),
-            "projected_month_usd": round(self.projected_month_usd, 4),
+            "instance_count": self.instance_count,
+            "usd_per_hour": None if self.price_unknown else round(self.usd_per_hour, 6),
+            "month_to_date_usd": None if self.price_unknown else round(self.month_to_date_usd, 4),
+            "projected_month_usd": None if self.price_unknown else round(self.projected_month_usd, 4),
+            "price_unknown": self.price_unknown,
             "created": self.created.isoformat() if self.created else None,
             "last_modified": self.last_modified.isoformat() if self.last_modified else None,
             "stage": self.stage, "price_exact": self.price_exact, "tags": self.tags,

@@ -60,7 +60,8 @@ class ScanResult:
     def totals(self) -> dict[str, Any]:
         by_stage: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         by_region: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-        for r in self.resources:
+        priced = [r for r in self.resources if not r.price_unknown]
+        for r in priced:
             for bucket in (by_stage[r.stage], by_region[r.region]):
                 bucket["resources"] += 1
                 bucket["usd_per_hour"] += r.usd_per_hour
@@ -72,10 +73,11 @@ class ScanResult:
                     for k, inner in sorted(d.items())}
 
         return {
-            "resources": len(self.resources),
-            "usd_per_hour": round(sum(r.usd_per_hour for r in self.resources), 4),
-            "month_to_date_usd": round(sum(r.month_to_date_usd for r in self.resources), 2),
-            "projected_month_usd": round(sum(r.projected_month_usd for r in self.resources), 2),
+            "resources": len(priced),
+            "price_unknown": len(self.resources) - len(priced),  # listed, but in none of these sums
+            "usd_per_hour": round(sum(r.usd_per_hour for r in priced), 4),
+            "month_to_date_usd": round(sum(r.month_to_date_usd for r in priced), 2),
+            "projected_month_usd": round(sum(r.projected_month_usd for r in priced), 2),
             "by_stage": rounded(by_stage), "by_region": rounded(by_region),
         }
 

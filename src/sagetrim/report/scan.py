@@ -73,20 +73,24 @@ def resources_table(result: ScanResult, limit: int | None = None, width: int = 2
         else:
             instances = r.instance_type.removeprefix("ml.") if r.instance_type else "-"
         name = styled(r.name) if r.status in RUNNING else styled(r.name, " ", (f"({r.status})", "dim"))
-        rate = money(r.usd_per_hour, 3) + ("" if r.price_exact else "~")
+        rate = "unknown" if r.price_unknown else money(r.usd_per_hour, 3) + ("" if r.price_exact else "~")
+        mtd, projected = ("unknown", "unknown") if r.price_unknown else (money(r.month_to_date_usd),
+                                                                           money(r.projected_month_usd))
         if compact:
-            table.add_row(KIND_LABEL[r.kind.value], name, instances, rate, money(r.projected_month_usd))
+            table.add_row(KIND_LABEL[r.kind.value], name, instances, rate, projected)
             continue
         row: list[str | Text] = [r.region, KIND_LABEL[r.kind.value], name, instances,
-                                 _age(r.created, result.finished), rate, money(r.month_to_date_usd),
-                                 money(r.projected_month_usd)]
+                                 _age(r.created, result.finished), rate, mtd, projected]
         table.add_row(*([r.account] if multi_account else []), *row)
     return table
 
 
 def totals_table(result: ScanResult) -> Table:
     totals = result.totals()
-    table = new_table("Where the money goes")
+    unknown = totals["price_unknown"]
+    table = new_table("Where the money goes", caption=(
+        f"{unknown} resource(s) of unknown price are listed but in none of these sums (see price_unknown in "
+        "--format json)" if unknown else None))
     for col in ("By", "", "Resources", "$/hour", "Month so far", "Projected month"):
         table.add_column(col, justify="left" if col in ("By", "") else "right")
     for label, group in (("stage", totals["by_stage"]), ("region", totals["by_region"])):

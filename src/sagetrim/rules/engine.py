@@ -109,10 +109,17 @@ def evaluate_region(ctx: RuleContext, rules: list[Rule[Any]], params: dict[str, 
 
     A rule that raises is run again on one resource at a time to find the resources it fails on: each of
     those is an error of that rule (or "unknown", when what failed was a CloudWatch query), and the rule
-    runs once more without them, so one broken resource costs only its own findings.
+    runs once more without them, so one broken resource costs only its own findings. A resource the catalog
+    cannot price is unknown to every rule of its kind (what it would save cannot be said) and is not shown
+    to the rules, which would read its price as $0.
     """
     out = Judged()
+    unpriced = [r for r in ctx.resources if r.price_unknown]
+    if unpriced:
+        ctx = replace(ctx, resources=[r for r in ctx.resources if not r.price_unknown])
     for rule in rules:
+        out.unknowns.extend(ctx.unknown(rule.id, r, f"its price is unknown ({r.price_unknown})")
+                            for r in unpriced if r.kind.value == rule.meta.kind)
         findings, unknowns, errors = _judge(rule, ctx, params[rule.id])
         out.findings.extend(findings)
         out.unknowns.extend(unknowns)
