@@ -86,6 +86,10 @@ def world(sim: SimServer) -> Any:
             "ResourceConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 10},
             "StoppingCondition": {"MaxRuntimeInSeconds": 3600}})
     sim.set_status(sim.account_id, REGION, "hyper-parameter-tuning-job", "xgb-tuning", "InProgress")
+    sm.create_cluster(ClusterName="llm-train", InstanceGroups=[{  # the scan lists and describes it
+        "InstanceGroupName": "workers", "InstanceType": "ml.g5.8xlarge", "InstanceCount": 2,
+        "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-lifecycle/hyperpod/", "OnCreate": "on_create.sh"},
+        "ExecutionRole": f"arn:aws:iam::{sim.account_id}:role/HyperPodExecution"}])
     domain_id = sm.list_domains()["Domains"][0]["DomainId"]
     sm.create_space(DomainId=domain_id, SpaceName="team-space", SpaceSettings={"AppType": "JupyterLab"})
     sm.create_app(DomainId=domain_id, SpaceName="team-space", AppType="JupyterLab", AppName="default",
@@ -179,6 +183,7 @@ def test_given_the_role_when_read_then_no_action_has_a_wildcard_and_star_resourc
     assert unscoped == {
         "application-autoscaling:DescribeScalableTargets", "application-autoscaling:DescribeScalingPolicies",
         "cloudwatch:GetMetricData", "cloudwatch:ListMetrics", "tag:GetResources", "sagemaker:ListApps",
-        "sagemaker:ListEndpoints", "sagemaker:ListHyperParameterTuningJobs", "sagemaker:ListNotebookInstances",
+        "sagemaker:ListClusters", "sagemaker:ListEndpoints", "sagemaker:ListHyperParameterTuningJobs",
+        "sagemaker:ListNotebookInstances",
         "sagemaker:ListProcessingJobs",
         "sagemaker:ListTrainingJobs", "sagemaker:ListTransformJobs"}

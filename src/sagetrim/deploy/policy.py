@@ -71,6 +71,8 @@ SCAN_PERMISSIONS = (
     "sagemaker:DescribeProcessingJob",
     "sagemaker:ListTransformJobs",
     "sagemaker:DescribeTransformJob",
+    "sagemaker:ListClusters",
+    "sagemaker:DescribeCluster",
     "sagemaker:DescribeNotebookInstanceLifecycleConfig",
     "application-autoscaling:DescribeScalableTargets",
     "tag:GetResources",
@@ -104,7 +106,8 @@ RESOURCES: dict[str, tuple[str, ...]] = {
     # SageMaker: List calls take no resource; the others name the resource types they act on.
     **{f"sagemaker:{op}": (ANY,) for op in (
         "ListNotebookInstances", "ListApps", "ListEndpoints", "ListTrainingJobs", "ListHyperParameterTuningJobs",
-        "ListProcessingJobs", "ListTransformJobs")},
+        "ListProcessingJobs", "ListTransformJobs", "ListClusters")},
+    "sagemaker:DescribeCluster": (_sagemaker("cluster"),),
     "sagemaker:ListTags": (SAGEMAKER_ANY,),
     "sagemaker:AddTags": (SAGEMAKER_ANY,),
     "sagemaker:DescribeNotebookInstance": (_sagemaker("notebook-instance"),),

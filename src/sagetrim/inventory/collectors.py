@@ -26,7 +26,9 @@ from sagetrim.errors import CollectionError
 from sagetrim.inventory.costing import Pricer, Rate
 from sagetrim.inventory.describe_cache import DescribeCache
 from sagetrim.inventory.details import (
+    ClusterDetails,
     EndpointDetails,
+    InstanceGroup,
     JobDetails,
     JobForm,
     NotebookDetails,
@@ -467,9 +469,53 @@ def collect_jobs(scope: RegionScope, spec: JobSpec) -> list[Resource]:
     return out
 
 
+# -- HyperPod clusters ------------------------------------------------------------------------------
+
+# HyperPod bills its nodes at cluster rates of their own (not the training price list); until the catalog has
+# them, a cluster with nodes is listed with its nodes and an unknown price.
+CLUSTER_PRICE_UNKNOWN = ("the catalog has no HyperPod cluster rates (they are not the training prices); its nodes "
+                         "bill around the clock")
+
+
+def collect_hyperpod_clusters(scope: RegionScope) -> list[Resource]:
+    items = list(scope.paginate("list_clusters", "ClusterSummaries"))
+
+    def describe(item: dict[str, Any]) -> dict[str, Any]:
+        doc = scope.sagemaker.describe_cluster(ClusterName=item["ClusterName"])
+        return {"groups": [{"name": g.get("InstanceGroupName", ""), "instance_type": g.get("InstanceType"),
+                            "current": int(g.get("CurrentCount") or 0), "target": int(g.get("TargetCount") or 0)}
+                           for g in doc.get("InstanceGroups", [])],
+                "orchestrator": "Eks" if (doc.get("Orchestrator") or {}).get("Eks") else None}
+
+    # ListClusters gives no modification time and node counts change without a status change (scaling, node
+    # replacement), so every cluster is described on every scan: there are few of them.
+    now = scope.pricer.now.isoformat()
+    details = scope.described("hyperpod-cluster", items, lambda i: i["ClusterName"], lambda i: now, describe)
+    out = []
+    for item in items:
+        name = item["ClusterName"]
+        extra = details.get(name)
+        if extra is None:
+            continue  # gone since it was listed
+        groups = tuple(InstanceGroup(g["name"], g["instance_type"], g["current"], g["target"])
+                       for g in extra["groups"])
+        nodes = sum(g.current for g in groups)
+        rate = Rate(0.0, False, CLUSTER_PRICE_UNKNOWN) if nodes else None
+        types = {g.instance_type for g in groups if g.instance_type and g.current}
+        out.append(_priced(
+            scope, Usage.TRAINING, 0.0, True, item.get("CreationTime"), rate,
+            kind=Kind.HYPERPOD_CLUSTER, name=name, arn=item["ClusterArn"], status=item.get("ClusterStatus", ""),
+            created=item.get("CreationTime"), instance_type=types.pop() if len(types) == 1 else (
+                "mixed" if types else None),
+            instance_count=nodes, details=ClusterDetails(groups, extra.get("orchestrator")),
+        ))
+    return out
+
+
 COLLECTORS: dict[Kind, Callable[[RegionScope], list[Resource]]] = {
     Kind.NOTEBOOK: collect_notebooks,
     Kind.STUDIO_APP: collect_studio_apps,
     Kind.ENDPOINT: collect_endpoints,
+    Kind.HYPERPOD_CLUSTER: collect_hyperpod_clusters,
     **{kind: partial(collect_jobs, spec=spec) for kind, spec in JOB_SPECS.items()},
 }

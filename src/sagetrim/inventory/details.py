@@ -180,7 +180,32 @@ class JobDetails:
                 "warm_pool": self.warm_pool.to_json() if self.warm_pool else None}
 
 
-Details: TypeAlias = NotebookDetails | StudioAppDetails | EndpointDetails | JobDetails
+@dataclass(frozen=True, slots=True)
+class InstanceGroup:
+    """One instance group of a HyperPod cluster: its nodes now and the count it is scaling to."""
 
-__all__ = ["Details", "EndpointDetails", "JobDetails", "JobForm", "NotebookDetails", "ScalingRange",
-           "StudioAppDetails", "WarmPool"]
+    name: str
+    instance_type: str | None
+    current: int
+    target: int
+
+    def to_json(self) -> JsonObject:
+        return {"name": self.name, "instance_type": self.instance_type, "current_count": self.current,
+                "target_count": self.target}
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterDetails:
+    """A HyperPod cluster: its instance groups (every node bills, busy or not) and its orchestrator."""
+
+    instance_groups: tuple[InstanceGroup, ...]
+    orchestrator: str | None = None  # "Eks" for an EKS-orchestrated cluster, None for Slurm
+
+    def to_json(self) -> JsonObject:
+        return {"instance_groups": [g.to_json() for g in self.instance_groups], "orchestrator": self.orchestrator}
+
+
+Details: TypeAlias = NotebookDetails | StudioAppDetails | EndpointDetails | JobDetails | ClusterDetails
+
+__all__ = ["ClusterDetails", "Details", "EndpointDetails", "InstanceGroup", "JobDetails", "JobForm",
+           "NotebookDetails", "ScalingRange", "StudioAppDetails", "WarmPool"]

@@ -23,12 +23,14 @@ class Kind(StrEnum):
     TUNING = "tuning-job"
     PROCESSING = "processing-job"
     TRANSFORM = "transform-job"
+    HYPERPOD_CLUSTER = "hyperpod-cluster"  # every node bills around the clock, busy or not
 
 
 # The stage each kind is billed under, for totals per stage.
 STAGE_OF_KIND = {
     Kind.NOTEBOOK: "notebook", Kind.STUDIO_APP: "studio", Kind.CANVAS_APP: "canvas", Kind.ENDPOINT: "hosting",
     Kind.TRAINING: "training", Kind.TUNING: "training", Kind.PROCESSING: "processing", Kind.TRANSFORM: "transform",
+    Kind.HYPERPOD_CLUSTER: "hyperpod",
 }
 
 

@@ -611,6 +611,18 @@ def _patch_fields() -> None:
     create_processing_job.__name__ = "create_processing_job"
     _patch(responses.SageMakerResponse, "create_processing_job", create_processing_job)
 
+    # CreateCluster: ThreadsPerCore is optional (1 when not given); moto failed on its absence after it had
+    # stored the cluster (an internal error, then "already exists" on botocore's retry).
+    create_cluster = existing(backend, "create_cluster")
+
+    def cluster_with_defaults(self: Any, cluster_name: str, instance_groups: list[dict[str, Any]],
+                              *args: Any, **kwargs: Any) -> Any:
+        for group in instance_groups:
+            group.setdefault("ThreadsPerCore", 1)
+        return create_cluster(self, cluster_name, instance_groups, *args, **kwargs)
+
+    _patch(backend, "create_cluster", cluster_with_defaults)
+
     # Starting or stopping a notebook instance updates its LastModifiedTime; moto kept the creation time.
     notebook = models.FakeSagemakerNotebookInstance
     start, stop = existing(notebook, "start"), existing(notebook, "stop")
