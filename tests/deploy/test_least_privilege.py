@@ -183,7 +183,8 @@ def test_given_the_role_when_read_then_no_action_has_a_wildcard_and_star_resourc
     assert unscoped == {
         "application-autoscaling:DescribeScalableTargets", "application-autoscaling:DescribeScalingPolicies",
         "cloudwatch:GetMetricData", "cloudwatch:ListMetrics", "tag:GetResources", "sagemaker:ListApps",
-        "sagemaker:ListClusters", "sagemaker:ListEndpoints", "sagemaker:ListHyperParameterTuningJobs",
+        "sagemaker:ListClusters", "sagemaker:ListSpaces", "sagemaker:ListEndpoints",
+        "sagemaker:ListHyperParameterTuningJobs",
         "sagemaker:ListNotebookInstances",
         "sagemaker:ListProcessingJobs",
         "sagemaker:ListTrainingJobs", "sagemaker:ListTransformJobs"}

@@ -61,6 +61,8 @@ def scan(sim: SimServer) -> ScanResult:
 def shutdown(scan: ScanResult) -> dict[str, tuple[str | None, int | None]]:
     out = {}
     for r in scan.resources:
+        if r.kind.value == "studio-space":
+            continue  # the space's storage, listed beside its apps
         d = r.details_as(StudioAppDetails)
         assert d is not None
         out[f"{d.owner}/{d.app_type}"] = (d.idle_shutdown_from, d.idle_shutdown_minutes)

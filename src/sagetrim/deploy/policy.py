@@ -56,6 +56,7 @@ SCAN_PERMISSIONS = (
     "sagemaker:ListNotebookInstances",
     "sagemaker:DescribeNotebookInstance",
     "sagemaker:ListApps",
+    "sagemaker:ListSpaces",
     "sagemaker:DescribeDomain",
     "sagemaker:DescribeUserProfile",
     "sagemaker:DescribeSpace",
@@ -106,7 +107,7 @@ RESOURCES: dict[str, tuple[str, ...]] = {
     # SageMaker: List calls take no resource; the others name the resource types they act on.
     **{f"sagemaker:{op}": (ANY,) for op in (
         "ListNotebookInstances", "ListApps", "ListEndpoints", "ListTrainingJobs", "ListHyperParameterTuningJobs",
-        "ListProcessingJobs", "ListTransformJobs", "ListClusters")},
+        "ListProcessingJobs", "ListTransformJobs", "ListClusters", "ListSpaces")},
     "sagemaker:DescribeCluster": (_sagemaker("cluster"),),
     "sagemaker:ListTags": (SAGEMAKER_ANY,),
     "sagemaker:AddTags": (SAGEMAKER_ANY,),

@@ -32,6 +32,7 @@ from sagetrim.inventory.details import (
     JobDetails,
     JobForm,
     NotebookDetails,
+    SpaceDetails,
     StudioAppDetails,
     WarmPool,
 )
@@ -250,6 +251,32 @@ def collect_studio_apps(scope: RegionScope) -> list[Resource]:
                                      space=app.get("SpaceName"), app_type=app["AppType"], app_name=app["AppName"],
                                      idle_shutdown_from=shutdown[1] if shutdown else None,
                                      idle_shutdown_minutes=shutdown[0] if shutdown else None),
+        ))
+    return out
+
+
+# -- Studio spaces ----------------------------------------------------------------------------------
+
+def collect_studio_spaces(scope: RegionScope) -> list[Resource]:
+    """Each space with an EBS volume of its own (JupyterLab and Code Editor spaces), priced as Studio storage
+    for every hour it exists; ListSpaces gives the size, so nothing is described."""
+    out = []
+    for item in scope.paginate("list_spaces", "Spaces"):
+        summary = item.get("SpaceSettingsSummary") or {}
+        size = (((summary.get("SpaceStorageSettings") or {}).get("EbsStorageSettings") or {})
+                .get("EbsVolumeSizeInGb"))
+        if not size or item.get("Status") in ("Deleting", "Failed", "Delete_Failed"):
+            continue
+        storage = scope.pricer.storage(float(size), Usage.STUDIO)
+        name = f"{item['DomainId']}/{item['SpaceName']}"
+        owner = (item.get("OwnershipSettingsSummary") or {}).get("OwnerUserProfileName")
+        sharing = (item.get("SpaceSharingSettingsSummary") or {}).get("SharingType")
+        out.append(_priced(
+            scope, Usage.STUDIO, storage.usd_per_hour, storage.exact, item.get("CreationTime"), storage,
+            kind=Kind.STUDIO_SPACE, name=name, arn=f"arn:aws:sagemaker:{scope.region}:{scope.account}:space/{name}",
+            status=item.get("Status", ""), created=item.get("CreationTime"),
+            last_modified=item.get("LastModifiedTime"),
+            details=SpaceDetails(item["DomainId"], owner, summary.get("AppType"), int(size), sharing == "Shared"),
         ))
     return out
 
@@ -515,6 +542,7 @@ def collect_hyperpod_clusters(scope: RegionScope) -> list[Resource]:
 COLLECTORS: dict[Kind, Callable[[RegionScope], list[Resource]]] = {
     Kind.NOTEBOOK: collect_notebooks,
     Kind.STUDIO_APP: collect_studio_apps,
+    Kind.STUDIO_SPACE: collect_studio_spaces,
     Kind.ENDPOINT: collect_endpoints,
     Kind.HYPERPOD_CLUSTER: collect_hyperpod_clusters,
     **{kind: partial(collect_jobs, spec=spec) for kind, spec in JOB_SPECS.items()},

@@ -181,6 +181,21 @@ class JobDetails:
 
 
 @dataclass(frozen=True, slots=True)
+class SpaceDetails:
+    """A Studio space: its EBS volume bills every hour, whether or not an app runs in it."""
+
+    domain_id: str
+    owner: str | None  # the owning user profile of a private space
+    app_type: str | None
+    ebs_gb: int
+    shared: bool
+
+    def to_json(self) -> JsonObject:
+        return {"domain_id": self.domain_id, "owner": self.owner, "app_type": self.app_type, "ebs_gb": self.ebs_gb,
+                "shared": self.shared}
+
+
+@dataclass(frozen=True, slots=True)
 class InstanceGroup:
     """One instance group of a HyperPod cluster: its nodes now and the count it is scaling to."""
 
@@ -205,7 +220,8 @@ class ClusterDetails:
         return {"instance_groups": [g.to_json() for g in self.instance_groups], "orchestrator": self.orchestrator}
 
 
-Details: TypeAlias = NotebookDetails | StudioAppDetails | EndpointDetails | JobDetails | ClusterDetails
+Details: TypeAlias = (NotebookDetails | StudioAppDetails | SpaceDetails | EndpointDetails | JobDetails
+                      | ClusterDetails)
 
 __all__ = ["ClusterDetails", "Details", "EndpointDetails", "InstanceGroup", "JobDetails", "JobForm",
-           "NotebookDetails", "ScalingRange", "StudioAppDetails", "WarmPool"]
+           "NotebookDetails", "ScalingRange", "SpaceDetails", "StudioAppDetails", "WarmPool"]

@@ -18,6 +18,7 @@ class Kind(StrEnum):
     NOTEBOOK = "notebook-instance"
     STUDIO_APP = "studio-app"
     CANVAS_APP = "canvas-app"  # a Studio app of type Canvas: its workspace instance bills while logged in
+    STUDIO_SPACE = "studio-space"  # a space's EBS volume: storage that bills while the space exists
     ENDPOINT = "endpoint"
     TRAINING = "training-job"
     TUNING = "tuning-job"
@@ -28,7 +29,8 @@ class Kind(StrEnum):
 
 # The stage each kind is billed under, for totals per stage.
 STAGE_OF_KIND = {
-    Kind.NOTEBOOK: "notebook", Kind.STUDIO_APP: "studio", Kind.CANVAS_APP: "canvas", Kind.ENDPOINT: "hosting",
+    Kind.NOTEBOOK: "notebook", Kind.STUDIO_APP: "studio", Kind.STUDIO_SPACE: "studio", Kind.CANVAS_APP: "canvas",
+    Kind.ENDPOINT: "hosting",
     Kind.TRAINING: "training", Kind.TUNING: "training", Kind.PROCESSING: "processing", Kind.TRANSFORM: "transform",
     Kind.HYPERPOD_CLUSTER: "hyperpod",
 }

@@ -32,7 +32,8 @@ def _age(created: Any, now: Any) -> str:
     return f"{seconds / 86400:.0f}d"
 
 
-KIND_LABEL = {"notebook-instance": "notebook", "studio-app": "studio app", "canvas-app": "canvas app",
+KIND_LABEL = {"notebook-instance": "notebook", "studio-app": "studio app", "studio-space": "studio space",
+              "canvas-app": "canvas app", "hyperpod-cluster": "hyperpod",
               "endpoint": "endpoint",
               "training-job": "training", "tuning-job": "tuning", "processing-job": "processing",
               "transform-job": "transform"}

@@ -54,6 +54,10 @@ DEFAULT_APP_INSTANCE_TYPE = {
     "RSessionGateway": "ml.t3.medium",
 }
 
+# Spaces of these app types keep their files on an EBS volume of their own (5 GB unless the domain says).
+EBS_APP_TYPES = ("JupyterLab", "CodeEditor")
+DEFAULT_SPACE_EBS_GB = 5
+
 # Where an app type's settings sit in UserSettings / SpaceSettings.
 APP_SETTINGS_KEY = {
     "JupyterServer": "JupyterServerAppSettings",
@@ -437,6 +441,13 @@ class _Studio:
             if owner:
                 self._user(domain.id, str(owner))
             now = clock.utcnow()
+            settings = dict(self.params.get("SpaceSettings") or {})
+            if settings.get("AppType") in EBS_APP_TYPES and not settings.get("SpaceStorageSettings"):
+                # A JupyterLab or Code Editor space gets an EBS volume of the domain's default size.
+                default = (((domain.default_user_settings or {}).get("SpaceStorageSettings") or {})
+                           .get("DefaultEbsStorageSettings") or {}).get("DefaultEbsVolumeSizeInGb")
+                settings["SpaceStorageSettings"] = {"EbsStorageSettings": {
+                    "EbsVolumeSizeInGb": int(default or DEFAULT_SPACE_EBS_GB)}}
             space = Space(
                 domain_id=domain.id,
                 name=name,
@@ -444,7 +455,7 @@ class _Studio:
                 creation_time=now,
                 last_modified_time=now,
                 url=f"https://{domain.id}.studio.{self.region}.sagemaker.aws/jupyterlab/default/spaces/{name}",
-                space_settings=dict(self.params.get("SpaceSettings") or {}),
+                space_settings=settings,
                 ownership_settings=self.params.get("OwnershipSettings"),
                 sharing_settings=self.params.get("SpaceSharingSettings"),
                 display_name=self.params.get("SpaceDisplayName"),
