@@ -68,8 +68,8 @@ class Target:
 # The target list: edit here when code moves.
 TARGETS: tuple[Target, ...] = (
     Target("executor", ("actions/executor.py",),
-           ("actions/test_executor.py", "actions/test_remove_variant.py", "test_act.py", "test_opt_out_tag.py",
-            "test_act_async_endpoint.py"),
+           ("actions/test_executor.py", "actions/test_executor_edges.py", "actions/test_remove_variant.py",
+            "test_act.py", "test_opt_out_tag.py", "test_act_async_endpoint.py"),
            functions=("recheck_reason", "applies_to", "apply", "_guard", "_deregister_targets", "carry_out",
                       "_outcome", "record", "_as_now")),
     Target("idle-variant", ("rules/idle_variant.py",),
@@ -165,6 +165,15 @@ EXPLAINED: dict[tuple[str, str, str], str] = {
                                        "o.instance_type)"):
         "rounding at 5, 6 or 7 places only absorbs float noise in price x count: with the bundled prices of every "
         "usage sizing weighs, at 1 to 10 instances, all three order every option the same",
+    ("actions/executor.py", "apply", "RetainAllVariantProperties=True)"):
+        "the new configuration already carries each kept variant's current instance count and weight (_as_now), "
+        "so keeping or not keeping the variant properties gives the same endpoint; it only matters if autoscaling "
+        "moves a variant between the backup and the update, which no test can time",
+    ("actions/executor.py", "_as_now", "if current.get(\"CurrentInstanceCount\") and \"InstanceType\" in variant:"):
+        "'or' differs only for a serverless variant that reports an instance count, which SageMaker never does "
+        "(and an endpoint cannot mix serverless and instance variants)",
+    ("actions/executor.py", "carry_out", "started = budget.clock() if budget is not None else 0.0"):
+        "the 0.0 is read only when there is a budget, and then it is never used",
     ("rules/idle_variant.py", "_candidates", "if (r.kind is not Kind.ENDPOINT or r.status != \"InService\" or "
                                             "len(r.variants) < 2"):
         "letting a one-variant endpoint through (< 1) changes no finding: its variant either served (nothing to "
