@@ -173,7 +173,7 @@ EXPLAINED: dict[tuple[str, str, str], str] = {
         "'or' differs only for a serverless variant that reports an instance count, which SageMaker never does "
         "(and an endpoint cannot mix serverless and instance variants)",
     ("actions/executor.py", "carry_out", "started = budget.clock() if budget is not None else 0.0"):
-        "the 0.0 is read only when there is a budget, and then it is never used",
+        "the 0.0 is taken only when there is no budget, and then nothing reads `started`",
     ("rules/idle_variant.py", "_candidates", "if (r.kind is not Kind.ENDPOINT or r.status != \"InService\" or "
                                             "len(r.variants) < 2"):
         "letting a one-variant endpoint through (< 1) changes no finding: its variant either served (nothing to "
