@@ -165,6 +165,10 @@ EXPLAINED: dict[tuple[str, str, str], str] = {
                                        "o.instance_type)"):
         "rounding at 5, 6 or 7 places only absorbs float noise in price x count: with the bundled prices of every "
         "usage sizing weighs, at 1 to 10 instances, all three order every option the same",
+    ("actions/executor.py", "carry_out", "def carry_out(findings: Iterable[Finding], *, session_for: SessionFor, "
+                                         "store: StateStore, journal: Journal,"): _KEYWORD_ONLY,
+    ("actions/executor.py", "record", "def record(i: int, result: _Result, *, journaled: bool = True) -> None:"):
+        _KEYWORD_ONLY,
     ("actions/executor.py", "apply", "RetainAllVariantProperties=True)"):
         "the new configuration already carries each kept variant's current instance count and weight (_as_now), "
         "so keeping or not keeping the variant properties gives the same endpoint; it only matters if autoscaling "

@@ -172,3 +172,50 @@ def test_given_a_scalable_target_on_a_variant_kept_then_a_removal_leaves_it(
     targets = clean_sim.client("application-autoscaling", REGION).describe_scalable_targets(
         ServiceNamespace="sagemaker", ScalableDimension=DIMENSION)["ScalableTargets"]
     assert [t["ResourceId"] for t in targets] == ["endpoint/churn/variant/primary"]
+
+
+def test_given_a_finding_its_action_cannot_apply_to_then_it_is_journaled_as_failed(
+    clean_sim: SimServer, store: StateStore, journal: Journal
+) -> None:
+    wrong = finding(clean_sim, "endpoint", "churn", Action.STOP_NOTEBOOK)
+    [outcome] = act(clean_sim, store, journal, [wrong])
+    assert outcome.status == "failed" and "applies to notebook-instance, not to endpoint churn" in outcome.reason
+    assert [(e.name, e.outcome) for e in journal.read().entries] == [("churn", "failed")]
+
+
+def test_given_a_journal_that_fails_before_anything_ran_then_the_store_error_stops_the_run_as_it_is(
+    clean_sim: SimServer, store: StateStore
+) -> None:
+    from sagetrim.actions.executor import RunInterrupted
+    from sagetrim.actions.state import StoreError
+    from sagetrim.sim.faults import FaultyStore
+
+    faulty = FaultyStore(store)
+    faulty.fail("append_record", "error")
+    make_notebook(clean_sim, "ds-alice")
+    findings = [finding(clean_sim, "endpoint", "churn", Action.STOP_NOTEBOOK),
+                finding(clean_sim, "notebook-instance", "ds-alice", Action.STOP_NOTEBOOK)]
+    with pytest.raises(StoreError) as err:
+        act(clean_sim, faulty, Journal(faulty), findings)
+    assert not isinstance(err.value, RunInterrupted)
+    sm = clean_sim.client("sagemaker", REGION)
+    assert sm.describe_notebook_instance(NotebookInstanceName="ds-alice")["NotebookInstanceStatus"] == "InService"
+
+
+def test_given_no_time_left_then_every_action_is_deferred_once(
+    clean_sim: SimServer, store: StateStore, journal: Journal
+) -> None:
+    budget = TimeBudget(remaining=lambda: 0.0, margin_s=0.0, describe="the test's budget", clock=lambda: 0.0)
+    stops = [finding(clean_sim, "notebook-instance", n, Action.STOP_NOTEBOOK) for n in ("a", "b", "c")]
+    outcomes = act(clean_sim, store, journal, stops, budget=budget)
+    assert [o.status for o in outcomes] == ["deferred"] * 3
+    assert sorted(e.name for e in journal.read().entries if e.outcome == "deferred") == ["a", "b", "c"]
+
+
+def test_given_notices_and_nowhere_to_send_them_then_no_tags_are_read_for_them(
+    clean_sim: SimServer, store: StateStore, journal: Journal
+) -> None:
+    clean_sim.requests.reset()
+    [outcome] = act(clean_sim, store, journal, [finding(clean_sim, "endpoint", "churn", Action.NOTIFY)])
+    assert outcome.status == "skipped" and outcome.reason.startswith("no SNS topic or webhook is set")
+    assert not [r for r in clean_sim.requests.records if r.key == "tagging:GetResources"]
