@@ -186,6 +186,15 @@ EXPLAINED: dict[tuple[str, str, str], str] = {
     ("rules/idle_variant.py", "_candidates", "or all(v.shadow for v in r.variants)):"):
         "an endpoint whose variants are all shadows (AWS allows none) has no production variant, so evaluate's "
         "'no production variant served' skip leaves it alone either way",
+    ("guardrails/evaluate.py", "glob_match",
+     "def glob_match(pattern: str, value: str, *, ignore_case: bool = False) -> bool:"): _KEYWORD_ONLY,
+    ("guardrails/evaluate.py", "evaluate", "def evaluate(request: Request, policies: Mapping[str, Mapping[str, Any]], "
+                                           "*, subject: str | None = None) -> Decision:"): _KEYWORD_ONLY,
+    ("guardrails/evaluate.py", "_glob", "def _glob(pattern: str, ignore_case: bool = False) -> re.Pattern[str]:"):
+        "the default is never used: glob_match, the only caller, always passes ignore_case",
+    ("guardrails/evaluate.py", "arn_match",
+     "return all(glob_match(p, a) for p, a in zip(p_parts, a_parts, strict=True))"):
+        "zip's strict only tells lists of unequal length; both have six parts here (checked on the line before)",
 }
 
 

@@ -331,3 +331,35 @@ def test_given_notresource_when_the_resource_matches_it_then_the_statement_does_
 def test_given_wildcards_in_values_when_matched_then_case_counts_unless_asked_not_to():
     assert glob_match("ml.M5.*", "ml.m5.large") is False
     assert glob_match("ml.M5.*", "ml.m5.large", ignore_case=True) is True
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, True), ("x", True), (["ml.t3.medium"], True)])
+def test_given_null_with_both_true_and_false_when_evaluated_then_the_values_are_ored_and_it_always_holds(
+    value, expected
+):
+    assert condition_holds("Null", ["false", "true"], value) is expected
+    assert condition_holds("Null", ["true", "false"], value) is expected
+
+
+@pytest.mark.parametrize(("pattern", "arn"), [
+    # Matched as one string, the region's `*` would run on past the account into a resource id with colons.
+    ("arn:aws:sagemaker:*:111:endpoint/*", "arn:aws:sagemaker:us-east-1:222:endpoint/a:111:endpoint/b"),
+    ("arn:aws:sagemaker:*:111:endpoint/a:b", "arn:aws:sagemaker:us-east-1:222:x:111:endpoint/a:b"),
+])
+def test_given_a_wildcard_part_when_the_resource_id_holds_colons_then_it_still_stops_at_its_part(pattern, arn):
+    assert arn_match(pattern, arn) is False
+    assert glob_match(pattern, arn) is True, "as one string it would match"
+
+
+def test_given_notaction_when_the_action_is_in_another_case_then_it_is_still_excluded():
+    doc = policy({"Effect": "Deny", "NotAction": "sagemaker:Describe*", "Resource": "*"})
+    assert evaluate(Request("SageMaker:describeApp"), {"g": doc}).outcome == "implicit-deny"
+    assert evaluate(Request("SAGEMAKER:CREATEAPP"), {"g": doc}).outcome == "explicit-deny"
+
+
+def test_given_a_subject_when_evaluated_then_the_reason_names_it_and_else_the_action():
+    doc = policy(deny())
+    named = evaluate(Request("sagemaker:CreateApp"), {"guard": doc}, subject="the JupyterLab app of alice")
+    assert named.reason == "the JupyterLab app of alice is denied by statement 'Guard' of guard."
+    unnamed = evaluate(Request("sagemaker:CreateApp"), {"guard": doc})
+    assert unnamed.reason == "sagemaker:CreateApp is denied by statement 'Guard' of guard."

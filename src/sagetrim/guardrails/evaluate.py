@@ -291,8 +291,8 @@ def condition_holds(op_name: str, policy_values: Sequence[str], request_value: C
     """
     op = _operator(op_name)
     values = _request_values(request_value)
-    if op.base == "Null":
-        return (values is None) == (policy_values[0].lower() == "true")
+    if op.base == "Null":  # values OR-ed like any operator's: ["true", "false"] holds whatever the request
+        return any((values is None) == (p.lower() == "true") for p in policy_values)
     if values is None and op.if_exists:
         return True
 
