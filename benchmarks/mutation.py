@@ -100,7 +100,8 @@ TARGETS: tuple[Target, ...] = (
     Target("studio-idle-app", ("rules/studio_idle_app.py", "rules/left_running.py"),
            ("rules/test_studio_idle_app.py", "rules/test_studio_idle_app_decisions.py"),
            functions=("evaluate", "left_on", "monthly_saving")),
-    Target("autostop", ("agent/autostop.py",), ("agent/test_agent_unit.py",),
+    Target("autostop", ("agent/autostop.py",),
+           ("agent/test_agent_decision.py", "agent/test_agent_unit.py", "agent/test_agent_safety.py"),
            functions=("parse_time", "busy_processes", "assess", "stop_instance", "run", "_minutes")),
     Target("guardrails", ("guardrails/evaluate.py",), ("guardrails/test_evaluate.py",),
            functions=("glob_match", "arn_match", "_matches", "_request_values", "condition_holds", "_lookup",
@@ -186,6 +187,18 @@ EXPLAINED: dict[tuple[str, str, str], str] = {
     ("rules/idle_variant.py", "_candidates", "or all(v.shadow for v in r.variants)):"):
         "an endpoint whose variants are all shadows (AWS allows none) has no production variant, so evaluate's "
         "'no production variant served' skip leaves it alone either way",
+    ("agent/autostop.py", "parse_time",
+     "t = float(calendar.timegm((int(y), int(mo), int(d), int(h), int(mi), int(s), 0, 0, 0)))"):
+        "calendar.timegm reads only the first six fields of its tuple: the weekday, day of the year and DST flag "
+        "after them change nothing",
+    ("agent/autostop.py", "busy_processes",
+     'before, before_at = state.get("cpu", {}), float(state.get("cpu_at", 0.0))'):
+        "the default time of the previous sample is read only for a state that has CPU samples without their "
+        "time, which no run writes (run saves cpu and cpu_at together); 0, 1 or -1 s after 1970 alike would "
+        "average over 56 years",
+    ("agent/autostop.py", "_minutes", "value = -1.0"):
+        "a text that is not a number stands for a value not above 0, so that one check refuses it: -2, -1 or 0 "
+        "are refused alike, with the same message",
     ("guardrails/evaluate.py", "glob_match",
      "def glob_match(pattern: str, value: str, *, ignore_case: bool = False) -> bool:"): _KEYWORD_ONLY,
     ("guardrails/evaluate.py", "evaluate", "def evaluate(request: Request, policies: Mapping[str, Mapping[str, Any]], "

@@ -16,7 +16,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -311,6 +311,12 @@ class FakeProc:
 def fake_proc(tmp_path: Path) -> FakeProc:
     """A machine booted a day ago, with no process of the notebook's users."""
     return FakeProc(tmp_path / "proc", time.time() - 86400)
+
+
+@pytest.fixture
+def proc_booted_at(tmp_path: Path) -> Callable[[float], FakeProc]:
+    """A /proc tree of a machine booted at a given time (epoch seconds), with no process yet."""
+    return lambda boot_time: FakeProc(tmp_path / "proc", boot_time)
 
 
 @pytest.fixture

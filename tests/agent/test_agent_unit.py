@@ -86,6 +86,39 @@ class TestCpuAccounting:
         sample = machine.processes({os.getuid()})
         assert autostop.busy_processes(machine, sample, {}, fake_proc.boot_time + 1000.5, 10) == []
 
+    def test_a_process_a_second_old_is_judged_and_a_younger_one_does_not_hide_the_next(
+        self, fake_proc: FakeProc
+    ) -> None:
+        # given a process started half a second ago, then one started a second ago, both busy
+        fake_proc.add(5, cpu_s=0.5, started_s_after_boot=1000.5)
+        fake_proc.add(6, cpu_s=0.9, started_s_after_boot=1000)
+        machine = autostop.Machine(str(fake_proc.root))
+        sample = dict(sorted(machine.processes({os.getuid()}).items()))
+        # when the agent checks, then the one a second old is work
+        busy = autostop.busy_processes(machine, sample, {}, fake_proc.boot_time + 1001, 10)
+        assert [(pid, round(pct)) for pid, pct, _ in busy] == [("6", 90)]
+
+    def test_a_process_exactly_at_the_threshold_is_not_busy(self, fake_proc: FakeProc) -> None:
+        fake_proc.add(7, cpu_s=10, started_s_after_boot=0)
+        fake_proc.add(8, cpu_s=10.5, started_s_after_boot=0)
+        machine = autostop.Machine(str(fake_proc.root))
+        sample = machine.processes({os.getuid()})
+        busy = autostop.busy_processes(machine, sample, {}, fake_proc.boot_time + 100, threshold=10)
+        assert [pid for pid, _, _ in busy] == ["8"]
+
+    def test_a_clock_that_has_not_moved_since_the_last_check_judges_by_the_average_since_start(
+        self, fake_proc: FakeProc
+    ) -> None:
+        # given a process at 90 % since it started, and a previous check at this very second
+        fake_proc.add(9, cpu_s=90, started_s_after_boot=0)
+        machine = autostop.Machine(str(fake_proc.root))
+        sample = machine.processes({os.getuid()})
+        at = fake_proc.boot_time + 100
+        state = {"cpu": sample, "cpu_at": at}
+        # when the agent checks again at the same second, then the process is judged since its start
+        busy = autostop.busy_processes(machine, sample, state, at, 10)
+        assert [(pid, round(pct)) for pid, pct, _ in busy] == [("9", 90)]
+
 
 class TestFlags:
     @pytest.mark.parametrize(
