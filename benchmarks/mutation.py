@@ -88,7 +88,8 @@ TARGETS: tuple[Target, ...] = (
             "rules/test_idle_endpoint.py"),
            functions=("opts_out", "is_excluded", "opted_out_arns", "enrich_region", "enrich")),
     Target("idle-endpoint", ("rules/idle_endpoint.py",),
-           ("rules/test_idle_endpoint.py", "test_act_async_endpoint.py", "test_act.py")),
+           ("rules/test_idle_endpoint_decisions.py", "rules/test_idle_endpoint_history.py",
+            "rules/test_idle_endpoint.py", "test_act_async_endpoint.py", "test_act.py")),
     Target("idle-notebook", ("rules/idle_notebook.py", "rules/left_running.py"),
            ("rules/test_idle_notebook.py", "rules/test_notebook_rules.py", "rules/test_notebook_decisions.py"),
            functions=("evaluate", "left_on", "monthly_saving")),
@@ -199,6 +200,29 @@ EXPLAINED: dict[tuple[str, str, str], str] = {
     ("agent/autostop.py", "_minutes", "value = -1.0"):
         "a text that is not a number stands for a value not above 0, so that one check refuses it: -2, -1 or 0 "
         "are refused alike, with the same message",
+    **{("rules/idle_endpoint.py", function, line): (
+        "zip's strict only tells a series whose timestamps and values differ in number; fetch_metrics fills both "
+        "from the same results, which CloudWatch gives in pairs") for function, line in (
+        ("_busy", "return [t if t.tzinfo else t.replace(tzinfo=UTC) for t, v in zip(series.timestamps, "
+                  "series.values, strict=True)"),
+        ("_recent", "return sum(v for t, v in zip(series.timestamps, series.values, strict=True)"),
+    )},
+    ("rules/idle_endpoint.py", "", "@dataclass(frozen=True)"):
+        "Params and History left mutable: nothing assigns to either once made, and no instance is hashed (the "
+        "settings cache keys on the Params class)",
+    ("rules/idle_endpoint.py", "_rehost",
+     "busy_per_month = len(seen.busy_hours) / max(observed_days, 1 / 24) * DAYS_PER_MONTH"):
+        "the floor of an hour never binds: an endpoint is judged only once `hours` (at least 1) old, so it has been "
+        "observed at least 1/24 day; a floor of 0 or 1/25 day changes nothing (a floor above an hour fails the test "
+        "of the endpoint an hour old)",
+    ("rules/idle_endpoint.py", "_rehost", "monthly = r.usd_per_hour * max(0.0, HOURS_PER_MONTH - busy_per_month)"):
+        "the floor of the saving moved from 0 to -1 h: a saving below zero is dropped by the engine as a zero one "
+        "is (it keeps findings that save at least a cent); a floor above zero fails the test of the recreated "
+        "endpoint",
+    ("rules/idle_endpoint.py", "recheck",
+     'return f"could not recheck its invocations ({failed[0]}); not acting on an unknown"'):
+        "with several failed queries the reason quotes one of them; which one changes no decision (the delete is "
+        "refused either way)",
     ("guardrails/evaluate.py", "glob_match",
      "def glob_match(pattern: str, value: str, *, ignore_case: bool = False) -> bool:"): _KEYWORD_ONLY,
     ("guardrails/evaluate.py", "evaluate", "def evaluate(request: Request, policies: Mapping[str, Mapping[str, Any]], "

@@ -4,7 +4,9 @@ An endpoint bills for its instances every hour whether anyone calls it or not. I
 hour by hour over the whole lookback (14 days by default) in the scan's batched calls, per variant with
 the exact dimension set CloudWatch publishes (`EndpointName` and `VariantName`), for every variant name
 CloudWatch holds for the endpoint, so traffic served under a variant since renamed still counts. No
-datapoints means no invocations; a query CloudWatch failed means "unknown", never zero.
+datapoints means no invocations; a query CloudWatch failed means "unknown", never zero. CloudWatch tells the
+hour of an invocation, not its minute: an hour that reaches into a window counts whole, and an endpoint has
+been idle since the end of the last hour with an invocation.
 
 - No invocation in the last `delete_after_days` (7 by default): `delete-endpoint`, saving what it bills.
 - Idle in the last `hours` but used within `delete_after_days` (weekly jobs, sporadic callers): `notify`,
@@ -110,7 +112,13 @@ class History:
 
     @property
     def last(self) -> datetime | None:
+        """The start of the last hour with an invocation."""
         return max(self.busy_hours) if self.busy_hours else None
+
+    @property
+    def quiet_since(self) -> datetime | None:
+        """The end of the last hour with an invocation: when the endpoint is known to have been idle since."""
+        return self.last + timedelta(seconds=HOUR) if self.last else None
 
 
 def _busy(series: MetricSeries) -> list[datetime]:
@@ -119,8 +127,9 @@ def _busy(series: MetricSeries) -> list[datetime]:
 
 
 def _recent(series: MetricSeries, since: datetime) -> float:
+    """The sum over the hours that reach past `since`: the hour it falls in counts whole."""
     return sum(v for t, v in zip(series.timestamps, series.values, strict=True)
-               if (t if t.tzinfo else t.replace(tzinfo=UTC)) >= since)
+               if (t if t.tzinfo else t.replace(tzinfo=UTC)) + timedelta(seconds=HOUR) > since)
 
 
 def history(ctx: RuleContext, r: Resource, d: EndpointDetails, params: Params) -> History:
@@ -154,7 +163,7 @@ def evaluate(ctx: RuleContext, params: Params) -> Iterator[Finding]:
         if seen.recent:
             continue
         observed_days = min(age / 24, params.lookback_days)
-        idle_days = (ctx.now - seen.last).total_seconds() / 86400 if seen.last else observed_days
+        idle_days = (ctx.now - seen.quiet_since).total_seconds() / 86400 if seen.quiet_since else observed_days
         if idle_days >= params.delete_after_days:
             yield _delete(ctx, r, d, params, seen, idle_days)
         else:
@@ -179,7 +188,7 @@ def _instances(r: Resource) -> str:
 def _delete(ctx: RuleContext, r: Resource, d: EndpointDetails, params: Params, seen: History,
             idle_days: float) -> Finding:
     monthly = r.usd_per_hour * HOURS_PER_MONTH
-    since = (f"since {seen.last:%Y-%m-%d %H:00} UTC" if seen.last
+    since = (f"since {seen.quiet_since:%Y-%m-%d %H:00} UTC" if seen.quiet_since
              else f"in the {idle_days:.0f} days of history read")
     return Finding(
         rule=META.id, account=ctx.account, region=ctx.region, kind=r.kind.value, name=r.name, arn=r.arn,
