@@ -39,9 +39,15 @@ def test_demo_as_json_is_a_scan_document():
     assert serverless["variants"][0]["serverless_memory_mb"] == 2048 and serverless["usd_per_hour"] == 0
 
 
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a script's background job starts
+
+
 def test_sim_serve_prints_the_environment_and_answers_any_boto3_client(tmp_path):
+    # Started as a script's background job (SIGINT ignored), it still stops on SIGINT.
     proc = subprocess.Popen([sys.executable, "-m", "sagetrim", "sim", "serve", "--empty"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "200"})
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "200"},
+                            preexec_fn=_ignore_sigint)
     try:
         env = {}
         deadline = time.monotonic() + 30
@@ -64,6 +70,18 @@ def test_sim_serve_prints_the_environment_and_answers_any_boto3_client(tmp_path)
         # (the suite runs on every core) may take a while to get to it.
         _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
+
+
+def test_sim_serve_stops_on_sigterm():
+    proc = subprocess.Popen([sys.executable, "-m", "sagetrim", "sim", "serve", "--empty"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "200"})
+    try:
+        while not proc.stdout.readline().startswith("export "):
+            pass
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and "stopped" in out, err
 
 
 def test_sim_serve_rejects_conflicting_options():

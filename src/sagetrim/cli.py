@@ -797,6 +797,7 @@ def sim_serve(
     with console.status("Starting the simulated account…"):
         server, summary = start_account(chosen, port)
     try:
+        _stop_on_signals()
         suffering = apply_faults(server, faults)
         made = ", ".join(f"{n} {k}s" for k, n in summary.counts.items()) or "no resources"
         console.print(f"Simulated AWS account {server.account_id} on {server.url} with {made}.", markup=False)
@@ -813,6 +814,18 @@ def sim_serve(
         console.print("stopped")
     finally:
         server.stop()
+
+
+def _stop_on_signals() -> None:
+    """Make SIGINT (Ctrl-C) and SIGTERM stop the server. A process started in the background of a script
+    inherits SIGINT ignored, and Python then raises nothing on it; SIGTERM would end it without a clean stop."""
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, stop)
 
 
 @app.command()
