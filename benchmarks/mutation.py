@@ -77,7 +77,8 @@ TARGETS: tuple[Target, ...] = (
            functions=("_candidates", "evaluate", "recheck")),
     Target("backup", ("actions/backup.py",), ("actions/test_backup.py",)),
     Target("restore", ("actions/restore.py",),
-           ("actions/test_restore_details.py", "actions/test_restore.py", "actions/test_restore_checks.py")),
+           ("actions/test_restore_details.py", "actions/test_restore.py", "actions/test_restore_checks.py",
+            "actions/test_remove_variant.py")),
     Target("common", ("actions/common.py",),
            ("actions/test_tags.py", "actions/test_executor.py", "actions/test_restore_details.py",
             "actions/test_restore.py"),
@@ -171,6 +172,9 @@ EXPLAINED: dict[tuple[str, str, str], str] = {
                                          "store: StateStore, journal: Journal,"): _KEYWORD_ONLY,
     ("actions/executor.py", "record", "def record(i: int, result: _Result, *, journaled: bool = True) -> None:"):
         _KEYWORD_ONLY,
+    ("actions/restore.py", "restore_endpoint", "status = \"Creating\" if current is None else \"Updating\""):
+        "the fallback status is replaced by the endpoint's own status right after (DescribeEndpoint, or InService "
+        "after the wait), so it is never reported",
     ("actions/executor.py", "apply", "RetainAllVariantProperties=True)"):
         "the new configuration already carries each kept variant's current instance count and weight (_as_now), "
         "so keeping or not keeping the variant properties gives the same endpoint; it only matters if autoscaling "

@@ -204,3 +204,35 @@ def test_given_update_endpoint_fails_when_applied_then_the_variant_keeps_serving
     [again] = carry_out([remove(churn)], session_for=lambda account, region: churn.session(region), store=store,
                         journal=journal, now=NOW.replace(hour=4), apply=True)
     assert again.status == "done" and variants(churn) == {"primary": 2}
+
+
+def test_given_a_removed_variant_when_restored_then_the_journal_says_it_was_put_back(
+    churn: SimServer, store: StateStore, journal: Journal
+) -> None:
+    act(churn, store, journal, [remove(churn)])
+    sm, aas = churn.client("sagemaker", REGION), churn.client("application-autoscaling", REGION)
+    restore_endpoint(sm, aas, store, churn.account_id, REGION, "churn", journal=journal, poll_s=0)
+    [entry] = [e for e in journal.read().entries if e.action == "restore-endpoint"]
+    assert entry.outcome == "done" and entry.reason.startswith("restored endpoint churn back on churn-config")
+
+
+def test_given_a_changed_endpoint_that_is_updating_when_restored_then_nothing_changes_until_it_is_in_service(
+    churn: SimServer, store: StateStore, journal: Journal
+) -> None:
+    act(churn, store, journal, [remove(churn)])
+    churn.set_status(churn.account_id, REGION, "endpoint", "churn", "Updating")
+    sm, aas = churn.client("sagemaker", REGION), churn.client("application-autoscaling", REGION)
+    with pytest.raises(UsageError, match="is Updating; it can be put back on configuration churn-config once it is"):
+        restore_endpoint(sm, aas, store, churn.account_id, REGION, "churn", poll_s=0)
+    assert endpoint(churn)["EndpointConfigName"] != "churn-config"
+
+
+def test_given_autoscaling_moved_a_kept_variant_when_restored_then_it_keeps_its_count(
+    churn: SimServer, store: StateStore, journal: Journal
+) -> None:
+    act(churn, store, journal, [remove(churn)])
+    sm, aas = churn.client("sagemaker", REGION), churn.client("application-autoscaling", REGION)
+    sm.update_endpoint_weights_and_capacities(EndpointName="churn", DesiredWeightsAndCapacities=[
+        {"VariantName": "primary", "DesiredInstanceCount": 5}])  # scaled out since the removal
+    restore_endpoint(sm, aas, store, churn.account_id, REGION, "churn", poll_s=0)
+    assert variants(churn) == {"primary": 5, "canary": 1}
