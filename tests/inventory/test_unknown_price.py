@@ -94,3 +94,23 @@ def test_given_a_resource_of_unknown_price_then_the_rules_of_its_kind_call_it_un
     assert ("idle-notebook", "gpu-notebook") in unknown
     assert ("idle-endpoint", "gpu-notebook") not in unknown  # only the rules of its kind
     assert not [f for f in result.findings if f.name in ("new-gpu", "gpu-notebook")]
+
+
+def test_given_serverless_with_provisioned_concurrency_then_its_price_is_unknown_never_zero(sim: SimServer) -> None:
+    sim.reset()
+    sm = sim.client("sagemaker", REGION)
+    sm.create_model(ModelName="m", ExecutionRoleArn="arn:aws:iam::123456789012:role/x",
+                    PrimaryContainer={"Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/xgb:1"})
+    for name, serverless in (("on-demand", {"MemorySizeInMB": 2048, "MaxConcurrency": 5}),
+                             ("provisioned", {"MemorySizeInMB": 2048, "MaxConcurrency": 5,
+                                              "ProvisionedConcurrency": 2})):
+        sm.create_endpoint_config(EndpointConfigName=name, ProductionVariants=[
+            {"VariantName": "AllTraffic", "ModelName": "m", "ServerlessConfig": serverless}])
+        sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
+    result = run_scan(sim.session(REGION), [REGION], [], load_catalog(use_cache=False), use_cache=False,
+                      settings=Settings(), rules=[], now=NOW)
+    by_name = {r.name: r for r in result.resources}
+    assert by_name["on-demand"].price_unknown is None and by_name["on-demand"].usd_per_hour == 0.0  # per request
+    assert by_name["provisioned"].price_unknown == (
+        "serverless with provisioned concurrency (2 x 2048 MB) bills every second it is provisioned, used or not; "
+        "the catalog has no price for provisioned concurrency")

@@ -283,6 +283,8 @@ def collect_studio_spaces(scope: RegionScope) -> list[Resource]:
 
 # -- endpoints --------------------------------------------------------------------------------------
 
+PROVISIONED_CONCURRENCY_UNKNOWN = ("serverless with provisioned concurrency ({n} x {mb} MB) bills every second it is "
+                                   "provisioned, used or not; the catalog has no price for provisioned concurrency")
 CONFIG_CACHE_STAMP = "shadow-2"  # cached endpoint configurations that know their shadow variants
 
 
@@ -339,14 +341,16 @@ def collect_endpoints(scope: RegionScope) -> list[Resource]:
                 "count": 0 if serverless else (count if count is not None else vc.get("initial_count", 0)),
                 "serverless_memory_mb": (serverless or {}).get("MemorySizeInMB"),
                 "serverless_max_concurrency": (serverless or {}).get("MaxConcurrency"),
+                "provisioned_concurrency": (serverless or {}).get("ProvisionedConcurrency"),
                 "shadow": v["VariantName"] in shadows or bool(vc.get("shadow")),
             })
         models = sorted({str(v["model"]) for v in cfg["variants"].values() if v.get("model")})
         return {"config": doc.get("EndpointConfigName"), "variants": variants, "models": models,
                 "async": bool(doc.get("AsyncInferenceConfig")) or cfg.get("async", False)}
 
-    details = scope.described("endpoint", items, lambda i: i["EndpointName"], lambda i: _stamp(i, "EndpointStatus"),
-                              describe)
+    # "endpoint-2": cached descriptions that know a serverless variant's provisioned concurrency.
+    details = scope.described("endpoint-2", items, lambda i: i["EndpointName"],
+                              lambda i: _stamp(i, "EndpointStatus"), describe, Kind.ENDPOINT.value)
     out = []
     for item in items:
         name = item["EndpointName"]
@@ -360,6 +364,10 @@ def collect_endpoints(scope: RegionScope) -> list[Resource]:
         variants, exact, rates = [], True, []
         for v in extra["variants"]:
             rate = scope.pricer.instance(v["instance_type"], Usage.HOSTING, v["count"] if billing else 0)
+            if billing and v.get("provisioned_concurrency"):
+                # Provisioned concurrency bills every second it is provisioned, used or not.
+                rate = Rate(0.0, False, PROVISIONED_CONCURRENCY_UNKNOWN.format(
+                    n=v["provisioned_concurrency"], mb=v.get("serverless_memory_mb")))
             exact = exact and rate.exact
             rates.append(rate)
             variants.append(Variant(v["name"], v["instance_type"], v["count"], v["serverless_memory_mb"],
