@@ -114,3 +114,16 @@ def test_given_serverless_with_provisioned_concurrency_then_its_price_is_unknown
     assert by_name["provisioned"].price_unknown == (
         "serverless with provisioned concurrency (2 x 2048 MB) bills every second it is provisioned, used or not; "
         "the catalog has no price for provisioned concurrency")
+
+
+def test_given_resources_of_unknown_price_then_they_come_first_and_a_short_table_shows_them(
+    scan: ScanResult
+) -> None:
+    from sagetrim.report.scan import resources_table
+    from sagetrim.report.terminal import SafeConsole
+
+    assert {r.name for r in scan.resources[:2]} == {"gpu-notebook", "new-gpu"}
+    console = SafeConsole(record=True, width=200)
+    console.print(resources_table(scan, limit=2))
+    text = " ".join(console.export_text().split())
+    assert "new-gpu" in text and "gpu-notebook" in text and "Resources of unknown price come first" in text

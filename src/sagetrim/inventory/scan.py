@@ -202,7 +202,9 @@ def scan(accounts: list[Account], regions: list[str], catalog: Catalog, *, kinds
     for _, _, cache, _ in tasks:
         cache.save()
     result.errors = _collapse(result.errors, len(kinds)) + history_errors
-    result.resources.sort(key=lambda r: (-r.usd_per_hour, r.account, r.region, r.kind.value, r.name))
+    # Most expensive first; a resource of unknown price before them all (it may cost the most, and is not $0).
+    result.resources.sort(key=lambda r: (r.price_unknown is None, -r.usd_per_hour, r.account, r.region,
+                                         r.kind.value, r.name))
     result.finished = datetime.now(UTC)
     result.api_calls = counter.counts()
     return result

@@ -45,6 +45,8 @@ def resources_table(result: ScanResult, limit: int | None = None, width: int = 2
     compact = width < 110
     shown = result.resources if limit is None else result.resources[:limit]
     notes = ["~ a price that is an approximation (see `sagetrim prices`)."]
+    if any(r.price_unknown for r in result.resources):
+        notes.append("Resources of unknown price come first: what they cost cannot be said, not that it is $0.")
     if len(shown) < len(result.resources):
         notes.insert(0, f"{len(result.resources) - len(shown)} cheaper resources not shown; --show N or "
                         "--format json lists them.")

@@ -137,6 +137,20 @@ class JobGroup(_Group):
     hyperparameters: dict[str, str] = Field(default_factory=dict, description="training job hyperparameters")
 
 
+class InstanceGroupSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+    instance_type: str
+    count: int = Field(1, ge=0, le=100)
+
+
+class ClusterGroup(_Group):
+    """HyperPod clusters, each with the same instance groups."""
+
+    instance_groups: list[InstanceGroupSpec] = Field(min_length=1)
+
+
 class RegionFleet(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -150,6 +164,7 @@ class RegionFleet(BaseModel):
     training_jobs: list[JobGroup] = Field(default_factory=list)
     processing_jobs: list[JobGroup] = Field(default_factory=list)
     transform_jobs: list[JobGroup] = Field(default_factory=list)
+    clusters: list[ClusterGroup] = Field(default_factory=list)
 
 
 class Scenario(BaseModel):
@@ -239,7 +254,20 @@ class FleetBuilder:
             self._jobs(sm, region, "training-job", fleet.training_jobs)
             self._jobs(sm, region, "processing-job", fleet.processing_jobs)
             self._jobs(sm, region, "transform-job", fleet.transform_jobs)
+            self._clusters(sm, region, fleet.clusters)
         return self.summary
+
+    # HyperPod
+    def _clusters(self, sm: Any, region: str, groups: list[ClusterGroup]) -> None:
+        role = ROLE_ARN.format(account=self.account)
+        for g in groups:
+            for name in g.names():
+                sm.create_cluster(ClusterName=name, Tags=self._tags(g.tags), InstanceGroups=[{
+                    "InstanceGroupName": ig.name, "InstanceType": ig.instance_type, "InstanceCount": ig.count,
+                    "LifeCycleConfig": {"SourceS3Uri": f"s3://sagemaker-{self.account}-hyperpod/lifecycle/",
+                                        "OnCreate": "on_create.sh"},
+                    "ExecutionRole": role} for ig in g.instance_groups])
+            self.summary.add("hyperpod-cluster", g.count)
 
     def _parallel(self, fn: Callable[[str], None], names: list[str]) -> None:
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
@@ -561,6 +589,11 @@ def demo_scenario() -> Scenario:
                 "transform_jobs": [
                     {"name": "monthly-scoring", "instance_type": "ml.c5.xlarge", "instance_count": 2, "hours": 1,
                      "age_days": 0.02},
+                ],
+                "clusters": [
+                    {"name": "llm-pretrain", "instance_groups": [
+                        {"name": "controller", "instance_type": "ml.m5.xlarge", "count": 1},
+                        {"name": "workers", "instance_type": "ml.g5.12xlarge", "count": 2}]},
                 ],
             },
             "eu-west-1": {
