@@ -87,3 +87,10 @@ def test_sim_serve_stops_on_sigterm():
 def test_sim_serve_rejects_conflicting_options():
     result = run_cli("sim", "serve", "--empty", "--preset", "demo")
     assert result.code == 2 and "--empty" in result.err
+
+
+def test_the_demo_headline_counts_every_resource_and_says_which_dollars_leave_some_out(cli):
+    result = cli("demo", env={"COLUMNS": "200"})
+    assert result.code == 0, result.err
+    headline = " ".join(result.out.split("SageMaker resources that bill (")[0].split())
+    assert "38 SageMaker resources that bill" in headline and "(1 of unknown price not counted)" in headline

@@ -21,6 +21,11 @@ NEXT_STEPS = """[bold]Point sagetrim at a real account[/] (read-only; it changes
 Keep the simulated account running to try the commands against it:  sagetrim sim serve --preset demo"""
 
 
+def unknown_price(count: int) -> str:
+    """What the dollars leave out, for a headline."""
+    return f" ({count} of unknown price not counted)" if count else ""
+
+
 def print_demo(run: DemoRun, console: Console, *, as_json: bool = False) -> None:
     """The demo's scan and plan: a JSON document, or the panels and tables a new user reads."""
     result, plan = run.scan, run.plan
@@ -31,8 +36,9 @@ def print_demo(run: DemoRun, console: Console, *, as_json: bool = False) -> None
     totals = result.totals()
     savings = result.savings()
     console.print(Panel.fit(markup(
-        f"Simulated account {safe(result.accounts[0])}: {totals['resources']} SageMaker resources that bill, in "
-        f"{len(result.regions)} regions, burning [bold]{money(totals['usd_per_hour'])}/hour[/] — "
+        f"Simulated account {safe(result.accounts[0])}: {len(result.resources)} SageMaker resources that bill, in "
+        f"{len(result.regions)} regions, burning [bold]{money(totals['usd_per_hour'])}/hour[/]"
+        f"{unknown_price(totals['price_unknown'])} — "
         f"[bold]{money(totals['projected_month_usd'])}[/] projected this month.\n"
         f"{savings['findings']} findings on {savings['resources']} resources: about "
         f"[bold green]{money(savings['monthly_usd'])} a month[/] of it is waste."),
