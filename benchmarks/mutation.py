@@ -71,7 +71,7 @@ TARGETS: tuple[Target, ...] = (
            ("actions/test_executor.py", "actions/test_executor_edges.py", "actions/test_remove_variant.py",
             "test_act.py", "test_opt_out_tag.py", "test_act_async_endpoint.py"),
            functions=("recheck_reason", "applies_to", "apply", "_guard", "_deregister_targets", "carry_out",
-                      "_outcome", "record", "_as_now")),
+                      "_outcome", "record", "_as_now", "_back_up_then_recheck")),
     Target("idle-variant", ("rules/idle_variant.py",),
            ("rules/test_idle_variant_decisions.py", "rules/test_idle_variant.py", "actions/test_remove_variant.py"),
            functions=("_candidates", "evaluate", "recheck")),

@@ -294,13 +294,9 @@ class DeleteEndpoint(ResourceAction):
             return _Result("skipped", f"the endpoint is {status}; retry later")
         if is_excluded(doc["endpoint_tags"]):
             return _Result("skipped", OPTED_OUT)
-        key = store_backup(run.store, doc, backup_key(finding.account, finding.region, finding.name, now))
-        digest = backup_digest(doc)
-        reason = run.recheck_reason(finding)
-        if reason:
-            return _Result("skipped", reason, key, digest)
-        if is_excluded(list_tags(sm, doc["endpoint"]["EndpointArn"])):
-            return _Result("skipped", OPTED_OUT, key, digest)
+        key, digest, skip = _back_up_then_recheck(finding, doc, sm, run, now)
+        if skip is not None:
+            return skip
         run.intend(finding, key, digest)
         try:
             sm.delete_endpoint(EndpointName=finding.name)
@@ -313,6 +309,21 @@ class DeleteEndpoint(ResourceAction):
         if left:
             done += f"; could not deregister autoscaling targets ({left})"
         return _Result("done", done, key, digest)
+
+
+def _back_up_then_recheck(finding: Finding, doc: dict[str, Any], sm: Any, run: _Run,
+                          now: datetime) -> tuple[str, str, _Result | None]:
+    """Store an endpoint's backup (written and read back), then ask again right before the change: the rule's
+    recheck and the opt-out tag. Returns the backup's key and digest, and the result to return instead of
+    changing anything, if any."""
+    key = store_backup(run.store, doc, backup_key(finding.account, finding.region, finding.name, now))
+    digest = backup_digest(doc)
+    reason = run.recheck_reason(finding)
+    if reason:
+        return key, digest, _Result("skipped", reason, key, digest)
+    if is_excluded(list_tags(sm, doc["endpoint"]["EndpointArn"])):
+        return key, digest, _Result("skipped", OPTED_OUT, key, digest)
+    return key, digest, None
 
 
 class RemoveVariant(ResourceAction):
@@ -361,13 +372,9 @@ class RemoveVariant(ResourceAction):
         if not kept:
             return _Result("skipped", f"variant {variant} is the endpoint's only production variant")
         doc = _with_earlier_scaling(run.store, doc, finding, variant)
-        key = store_backup(run.store, doc, backup_key(finding.account, finding.region, finding.name, now))
-        digest = backup_digest(doc)
-        reason = run.recheck_reason(finding)
-        if reason:
-            return _Result("skipped", reason, key, digest)
-        if is_excluded(list_tags(sm, doc["endpoint"]["EndpointArn"])):
-            return _Result("skipped", OPTED_OUT, key, digest)
+        key, digest, skip = _back_up_then_recheck(finding, doc, sm, run, now)
+        if skip is not None:
+            return skip
         run.intend(finding, key, digest)
         new_config = replacement_config_name(config["EndpointConfigName"], now)
         current = {v["VariantName"]: v for v in [*doc["endpoint"].get("ProductionVariants", []),
